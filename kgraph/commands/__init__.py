@@ -1,0 +1,1 @@
+"""Sub-commands of the ``kgraph`` CLI; each module has ``register(subparsers)``."""

@@ -1,0 +1,95 @@
+"""``kgraph query``: run a SPARQL query against the store, print a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pyoxigraph as ox
+
+from ..cli import EXIT_ERROR, EXIT_OK
+from ..config import Config
+from ..gate import GateError, serving_store
+from ..iris import PREFIXES
+from ..terms import short
+
+RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+    "xml": ox.QueryResultsFormat.XML,
+}
+GRAPH_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "xml": ox.RdfFormat.RDF_XML,
+}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("query", help="run a SPARQL query (prefixes kgo:, rdfs:, ... predeclared)")
+    p.add_argument("query", nargs="?", help="the SPARQL query text, or - to read standard input")
+    p.add_argument(
+        "--format",
+        default="table",
+        choices=["table", *RESULT_FORMATS, *(f for f in GRAPH_FORMATS if f != "xml")],
+        help="output: table (default), json, csv, tsv, xml; turtle/ntriples/jsonld for graphs",
+    )
+    p.add_argument("--store", help="read an on-disk store instead of the shipped data")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    text = sys.stdin.read() if args.query in (None, "-") else args.query
+    if not text or not text.strip():
+        print("kgraph query: error: no query given", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        store = serving_store(config.replace(store=args.store))
+    except (GateError, FileNotFoundError, OSError) as error:
+        print(f"kgraph query: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        results = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
+    except SyntaxError as error:
+        print(f"kgraph query: syntax error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.write(render(results, args.format))
+    return EXIT_OK
+
+
+def render(results: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, fmt: str) -> str:
+    """Results in a CLI format; a table shows terms in prefixed form."""
+    if isinstance(results, ox.QueryBoolean):
+        if fmt in RESULT_FORMATS:
+            return results.serialize(format=RESULT_FORMATS[fmt]).decode()
+        return ("true" if bool(results) else "false") + "\n"
+    if isinstance(results, ox.QueryTriples):
+        graph_format = GRAPH_FORMATS.get(fmt, ox.RdfFormat.TURTLE)
+        return ox.serialize(results, format=graph_format, prefixes=PREFIXES).decode()
+    if fmt in RESULT_FORMATS:
+        return results.serialize(format=RESULT_FORMATS[fmt]).decode()
+    names = [v.value for v in results.variables]
+    rows = [
+        [short(row[name]) if row[name] is not None else "" for name in names] for row in results
+    ]
+    return table(names, rows)
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    """A plain-text table sized to its East Asian wide characters."""
+    from unicodedata import east_asian_width
+
+    def width(text: str) -> int:
+        return sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
+
+    widths = [max([width(h), *(width(r[i]) for r in rows)]) for i, h in enumerate(header)]
+
+    def line(cells: list[str]) -> str:
+        return " | ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths, strict=True))
+
+    out = [line(header), "-+-".join("-" * w for w in widths)]
+    out += [line(r) for r in rows]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out) + "\n"

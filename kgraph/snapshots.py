@@ -1,0 +1,132 @@
+"""On-disk store snapshots that are published atomically.
+
+A store directory holds immutable snapshots and a ``current`` symbolic link::
+
+    STORE/
+      current -> snapshots/20261128T120000-1a2b3c4d
+      snapshots/20261128T120000-1a2b3c4d/   (an Oxigraph RocksDB store)
+      snapshots/.building-<random>/          (a load in progress, or one that died)
+
+A new snapshot is built beside the old one and only then becomes ``current`` by an
+atomic rename of the link.  A load that fails, is killed or fills the disk leaves
+``current`` untouched, and its half-built directory is removed by the next load.
+Serving processes open ``current`` read-only and re-open it when the link moves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .sources import Source
+
+BUILDING_PREFIX = ".building-"
+
+
+class SnapshotStore:
+    """A directory of store snapshots with one ``current``."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        self.snapshots = self.root / "snapshots"
+        self.link = self.root / "current"
+
+    def current(self) -> Path | None:
+        """The snapshot being served, or ``None`` before the first publish."""
+        try:
+            target = os.readlink(self.link)
+        except OSError:
+            return None
+        path = (self.root / target).resolve()
+        return path if path.is_dir() else None
+
+    def open_read_only(self) -> ox.Store:
+        """Open the current snapshot for reading (many processes may do so)."""
+        current = self.current()
+        if current is None:
+            raise FileNotFoundError(f"{self.root}: no published snapshot (run `kgraph load`)")
+        return ox.Store.read_only(str(current))
+
+    def publish_quads(self, quads: Iterable[ox.Quad], label: str = "") -> Path:
+        """Build a snapshot from quads, then make it current."""
+        return self._publish(lambda store: store.bulk_extend(quads), label)
+
+    def publish_sources(self, sources: Iterable[Source], base: str, label: str = "") -> Path:
+        """Build a snapshot by bulk-loading files (fast path for large data)."""
+
+        def fill(store: ox.Store) -> None:
+            for source in sources:
+                graph = ox.NamedNode(source.graph) if source.graph else None
+                store.bulk_load(
+                    path=str(source.path), format=source.format, base_iri=base, to_graph=graph
+                )
+
+        return self._publish(fill, label)
+
+    def _publish(self, fill, label: str) -> Path:
+        self.snapshots.mkdir(parents=True, exist_ok=True)
+        self.remove_abandoned()
+        building = self.snapshots / f"{BUILDING_PREFIX}{uuid.uuid4().hex}"
+        try:
+            store = ox.Store(str(building))
+            fill(store)
+            store.flush()
+            store.optimize()
+            del store
+            name = time.strftime("%Y%m%dT%H%M%S") + f"-{uuid.uuid4().hex[:8]}"
+            if label:
+                name += f"-{label}"
+            final = self.snapshots / name
+            os.rename(building, final)
+            self._switch(final)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        self.prune()
+        return final
+
+    def _switch(self, target: Path) -> None:
+        """Point ``current`` at ``target`` with one atomic rename."""
+        tmp = self.root / f".current-{uuid.uuid4().hex}"
+        os.symlink(os.path.relpath(target, self.root), tmp)
+        os.replace(tmp, self.link)
+        with contextlib.suppress(OSError):
+            fd = os.open(self.root, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def remove_abandoned(self) -> None:
+        """Delete half-built snapshots left by a load that died."""
+        if not self.snapshots.is_dir():
+            return
+        for path in self.snapshots.iterdir():
+            if path.name.startswith(BUILDING_PREFIX):
+                shutil.rmtree(path, ignore_errors=True)
+        for path in self.root.glob(".current-*"):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def prune(self, keep: int = 2) -> None:
+        """Keep the current snapshot and the ``keep - 1`` newest others."""
+        current = self.current()
+        done = sorted(
+            (p for p in self.snapshots.iterdir() if not p.name.startswith(".")),
+            key=lambda p: p.name,
+            reverse=True,
+        )
+        kept = 0
+        for path in done:
+            if path == current:
+                continue
+            kept += 1
+            if kept >= keep:
+                shutil.rmtree(path, ignore_errors=True)

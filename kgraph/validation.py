@@ -1,0 +1,233 @@
+"""SHACL validation of a candidate dataset, and the report as plain data.
+
+pySHACL does the validation.  Its report graph is turned into :class:`Report`, a
+list of :class:`Result` that names every focus node, path, value, severity, message
+(in each language the shapes give) and the named shape that raised it, so that the
+text, table, JSON and HTML renderings all read from one place.
+
+Validation of unchanged inputs is cached by content hash: the shipped data is
+validated once, and every later start reuses the report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.namespace import RDF, SH
+
+from . import __version__
+from .dataset import digest, to_rdflib
+from .sources import Source, shapes_files
+
+SEVERITIES = ("Violation", "Warning", "Info")
+
+
+@dataclass(frozen=True)
+class Result:
+    """One validation result, with nothing left as a blank node id."""
+
+    focus: str
+    severity: str
+    shape: str
+    constraint: str
+    path: str | None = None
+    value: str | None = None
+    messages: dict[str, str] = field(default_factory=dict)
+
+    def message(self, lang: str = "en") -> str:
+        """The message in ``lang``, else English, else any language."""
+        for key in (lang, "en", ""):
+            if key in self.messages:
+                return self.messages[key]
+        return next(iter(self.messages.values()), "")
+
+
+@dataclass
+class Report:
+    """What SHACL said about a dataset."""
+
+    results: list[Result]
+    turtle: str = ""
+
+    @property
+    def conforms(self) -> bool:
+        """True when nothing is wrong: no Violation (warnings and infos allowed)."""
+        return not any(r.severity == "Violation" for r in self.results)
+
+    def count(self, severity: str) -> int:
+        return sum(1 for r in self.results if r.severity == severity)
+
+    def by_severity(self) -> dict[str, int]:
+        counts = Counter(r.severity for r in self.results)
+        return {s: counts.get(s, 0) for s in SEVERITIES}
+
+    def by_shape(self) -> dict[str, dict[str, int]]:
+        table: dict[str, dict[str, int]] = {}
+        for r in self.results:
+            table.setdefault(r.shape, {s: 0 for s in SEVERITIES})[r.severity] += 1
+        return dict(sorted(table.items()))
+
+    def by_focus(self) -> dict[str, list[Result]]:
+        groups: dict[str, list[Result]] = {}
+        for r in sorted(self.results, key=_result_order):
+            groups.setdefault(r.focus, []).append(r)
+        return groups
+
+    def to_json(self) -> dict:
+        return {
+            "conforms": self.conforms,
+            "counts": self.by_severity(),
+            "results": [asdict(r) for r in sorted(self.results, key=_result_order)],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict, turtle: str = "") -> Report:
+        return cls([Result(**r) for r in data["results"]], turtle)
+
+
+def _result_order(r: Result) -> tuple:
+    return (r.focus, SEVERITIES.index(r.severity), r.path or "", r.shape, r.value or "")
+
+
+def load_shapes(paths: Iterable[Path] | None = None) -> rdflib.Graph:
+    """The shapes graph (all ``shapes/*.ttl`` by default)."""
+    graph = rdflib.Graph()
+    for path in paths if paths is not None else shapes_files():
+        graph.parse(path, format="turtle")
+    return graph
+
+
+def validate_graph(data: rdflib.Graph, shapes: rdflib.Graph) -> Report:
+    """Validate one rdflib graph against the shapes."""
+    from pyshacl import validate
+
+    _, report_graph, _ = validate(
+        data,
+        shacl_graph=shapes,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+        allow_infos=True,
+        abort_on_first=False,
+    )
+    return report_from_graph(report_graph, shapes)
+
+
+def validate_quads(quads: Iterable[ox.Quad], shapes: rdflib.Graph | None = None) -> Report:
+    """Validate the union of the quads' graphs."""
+    return validate_graph(to_rdflib(quads), shapes if shapes is not None else load_shapes())
+
+
+def report_from_graph(report: rdflib.Graph, shapes: rdflib.Graph) -> Report:
+    """Turn pySHACL's report graph into a :class:`Report`."""
+    results = []
+    for node in report.subjects(RDF.type, SH.ValidationResult):
+        severity = report.value(node, SH.resultSeverity)
+        messages: dict[str, str] = {}
+        for message in report.objects(node, SH.resultMessage):
+            lang = getattr(message, "language", None) or ""
+            messages.setdefault(lang, str(message))
+        path = report.value(node, SH.resultPath)
+        value = report.value(node, SH.value)
+        results.append(
+            Result(
+                focus=_term(report.value(node, SH.focusNode)),
+                severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+                shape=_named_shape(report.value(node, SH.sourceShape), shapes),
+                constraint=_term(report.value(node, SH.sourceConstraintComponent)),
+                path=_path(path, report) if path is not None else None,
+                value=_term(value) if value is not None else None,
+                messages=messages,
+            )
+        )
+    return Report(results, report.serialize(format="turtle"))
+
+
+def _term(term: rdflib.term.Node | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, rdflib.Literal):
+        return str(term)
+    return str(term) if not isinstance(term, rdflib.BNode) else f"_:{term}"
+
+
+def _path(path: rdflib.term.Node, graph: rdflib.Graph) -> str:
+    """A SPARQL-like rendering of a SHACL property path."""
+    if not isinstance(path, rdflib.BNode):
+        return str(path)
+    inverse = graph.value(path, SH.inversePath)
+    if inverse is not None:
+        return "^" + _path(inverse, graph)
+    for key, suffix in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
+        inner = graph.value(path, key)
+        if inner is not None:
+            return _path(inner, graph) + suffix
+    alternatives = graph.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return "|".join(_path(p, graph) for p in rdflib.collection.Collection(graph, alternatives))
+    if graph.value(path, RDF.first) is not None:
+        return "/".join(_path(p, graph) for p in rdflib.collection.Collection(graph, path))
+    return f"_:{path}"
+
+
+def _named_shape(shape: rdflib.term.Node | None, shapes: rdflib.Graph) -> str:
+    """The shape's IRI; for an anonymous property shape, the named shape holding it."""
+    seen = set()
+    while isinstance(shape, rdflib.BNode) and shape not in seen:
+        seen.add(shape)
+        parent = shapes.value(predicate=SH.property, object=shape) or shapes.value(
+            predicate=SH.node, object=shape
+        )
+        if parent is None:
+            break
+        shape = parent
+    return _term(shape)
+
+
+# ---------------------------------------------------------------------------
+# Cache by content hash
+# ---------------------------------------------------------------------------
+
+
+def validation_key(sources: list[Source], shapes: list[Path]) -> str:
+    """A key that changes whenever any input to validation changes."""
+    return digest(
+        sources, *shapes, __version__, version("pyshacl"), version("rdflib"), version("pyoxigraph")
+    )
+
+
+def cached_report(cache_dir: str | None, key: str) -> Report | None:
+    """The cached report for ``key``, if there is one and it can be read."""
+    if not cache_dir:
+        return None
+    path = Path(cache_dir) / "validation" / f"{key}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Report.from_json(data["report"], data.get("turtle", ""))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def store_report(cache_dir: str | None, key: str, report: Report) -> None:
+    """Cache a report atomically; a cache that cannot be written is skipped."""
+    if not cache_dir:
+        return
+    folder = Path(cache_dir) / "validation"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps({"report": report.to_json(), "turtle": report.turtle})
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(payload)
+        os.replace(tmp, folder / f"{key}.json")
+    except OSError:
+        pass
