@@ -1,0 +1,51 @@
+# Set-up and everyday commands.  A fresh machine needs only Python 3.11+, make, and
+# (for the query page's editor and the browser tests) npm and Debian's chromium.
+#
+#   make serve   install into .venv, then serve the shipped data on http://127.0.0.1:8000/
+#   make test    install into .venv (and chromium if missing), then run the whole test suite
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: serve test setup assets system-deps lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(STAMP)
+
+setup: $(STAMP) assets
+
+# Front-end libraries (the query editor) come from npm and are copied into
+# kgraph/static/vendor/ (never committed); without them the query page is a plain editor.
+assets: $(STAMP)
+	@if [ -f package.json ] && command -v npm >/dev/null 2>&1; then \
+		$(BIN)/python -m kgraph.web.assets install; \
+	else \
+		echo "assets: npm or package.json missing; the query page will be a plain editor"; \
+	fi
+
+# Debian's chromium for the browser tests (installed only when missing; needs root or sudo).
+system-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+serve: setup
+	$(BIN)/python server.py
+
+test: setup system-deps
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) kgraph/static/vendor node_modules .pytest_cache
