@@ -60,6 +60,8 @@ class Config:
     #: Where validation results are cached by content hash; ``None`` disables the cache.
     cache_dir: str | None = None
     log_level: str = "INFO"
+    #: Where the query editor's npm assets were copied (``None``: kgraph/static/vendor).
+    vendor_dir: str | None = None
 
     @classmethod
     def from_env(cls) -> Config:
@@ -82,6 +84,7 @@ class Config:
             allowed_hosts=_env_list("ALLOWED_HOSTS"),
             cache_dir=_env("CACHE_DIR", _default_cache_dir()),
             log_level=_env("LOG_LEVEL", "INFO") or "INFO",
+            vendor_dir=_env("VENDOR_DIR"),
         )
 
     def replace(self, **changes: object) -> Config:
@@ -119,6 +122,8 @@ class Config:
             env["KGRAPH_ALLOWED_HOSTS"] = " ".join(self.allowed_hosts)
         if self.cache_dir:
             env["KGRAPH_CACHE_DIR"] = self.cache_dir
+        if self.vendor_dir:
+            env["KGRAPH_VENDOR_DIR"] = self.vendor_dir
         return env
 
 
