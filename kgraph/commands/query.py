@@ -37,11 +37,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="output: table (default), json, csv, tsv, xml; turtle/ntriples/jsonld for graphs",
     )
     p.add_argument("--store", help="read an on-disk store instead of the shipped data")
+    p.add_argument("--example", metavar="NAME", help="run an example query from queries/")
+    p.add_argument("--list-examples", action="store_true", help="list the example queries")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    text = sys.stdin.read() if args.query in (None, "-") else args.query
+    if args.list_examples or args.example:
+        text = example_text(args)
+        if text is None:
+            return EXIT_OK if args.list_examples else EXIT_ERROR
+    else:
+        text = sys.stdin.read() if args.query in (None, "-") else args.query
     if not text or not text.strip():
         print("kgraph query: error: no query given", file=sys.stderr)
         return EXIT_ERROR
@@ -57,6 +64,24 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return EXIT_ERROR
     sys.stdout.write(render(results, args.format))
     return EXIT_OK
+
+
+def example_text(args: argparse.Namespace) -> str | None:
+    """The text of ``--example NAME``; ``--list-examples`` prints the catalogue instead."""
+    from ..examples import ExampleError, find_example, load_examples
+
+    try:
+        if args.list_examples:
+            for example in load_examples():
+                print(f"{example.name}\t{example.title('ja')}\t{example.title('en')}")
+            return None
+        if args.query:
+            print("kgraph query: error: give either a query or --example", file=sys.stderr)
+            return None
+        return find_example(args.example).text
+    except (KeyError, ExampleError) as error:
+        print(f"kgraph query: error: {error.args[0]}", file=sys.stderr)
+        return None
 
 
 def render(results: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, fmt: str) -> str:
