@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
@@ -132,10 +133,7 @@ def report_from_graph(report: rdflib.Graph, shapes: rdflib.Graph) -> Report:
     results = []
     for node in report.subjects(RDF.type, SH.ValidationResult):
         severity = report.value(node, SH.resultSeverity)
-        messages: dict[str, str] = {}
-        for message in report.objects(node, SH.resultMessage):
-            lang = getattr(message, "language", None) or ""
-            messages.setdefault(lang, str(message))
+        messages = _messages(report, node, shapes)
         path = report.value(node, SH.resultPath)
         value = report.value(node, SH.value)
         results.append(
@@ -150,6 +148,36 @@ def report_from_graph(report: rdflib.Graph, shapes: rdflib.Graph) -> Report:
             )
         )
     return Report(results, report.serialize(format="turtle"))
+
+
+def _messages(report: rdflib.Graph, node: rdflib.term.Node, shapes: rdflib.Graph) -> dict[str, str]:
+    """A result's messages by language tag.
+
+    pySHACL fills ``{?var}`` templates of SPARQL-based constraints into plain
+    literals, dropping the language tag; such a message gets back the language of
+    the ``sh:message`` template (on the shape or the constraint) that it matches.
+    """
+    templates = [
+        m
+        for m in (
+            *shapes.objects(report.value(node, SH.sourceShape), SH.message),
+            *report.objects(report.value(node, SH.sourceConstraint), SH.message),
+        )
+        if getattr(m, "language", None)
+    ]
+    messages: dict[str, str] = {}
+    for message in report.objects(node, SH.resultMessage):
+        lang = getattr(message, "language", None) or next(
+            (t.language for t in templates if _fills(str(t), str(message))), ""
+        )
+        messages.setdefault(lang, str(message))
+    return messages
+
+
+def _fills(template: str, message: str) -> bool:
+    """Whether ``message`` is ``template`` with its ``{?var}``/``{$var}`` filled in."""
+    parts = re.split(r"\{[?$]\w+\}", template)
+    return re.fullmatch(".*".join(map(re.escape, parts)), message, re.DOTALL) is not None
 
 
 def _term(term: rdflib.term.Node | None) -> str:
