@@ -308,7 +308,8 @@ def test_10_legal_bases(store) -> None:
     # 060: 「地球温暖化対策推進法第21条第5項各号の規定…に基づき」
     law = "id/law/410AC0000000117"
     assert (f"{law}/article/21/paragraph/5", "060") in cited
-    assert any(r["law"] == law for r in rows if r["provision"].startswith(f"{law}/article"))
+    assert {r["law"] for r in rows if r["provision"].startswith(law)} == {law}
+    assert {r["lawJa"] for r in rows if r["law"] == law} == {"地球温暖化対策の推進に関する法律"}
     # 061: 「温対条例に規定されている…」「「地球温暖化対策の推進に関する条例」に基づく取組の運用」
     ordinance = {r["provision"] for r in rows if r["entryNumber"] == "061"}
     assert ordinance and all(p.startswith("id/law/") for p in ordinance)
