@@ -16,7 +16,7 @@ from ..config import Config
 from .state import AppState
 
 #: Blueprint modules; each exposes ``bp`` (a flask.Blueprint).
-BLUEPRINTS: tuple[str, ...] = ("health",)
+BLUEPRINTS: tuple[str, ...] = ("health", "sparql")
 
 
 def create_app(config: Config | None = None, state: AppState | None = None) -> Flask:

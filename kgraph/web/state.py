@@ -1,8 +1,23 @@
-"""What every request handler shares: the config, the store and the served report."""
+"""What every request handler shares: the config, the store and the served report.
+
+Every process of the server (the web process or gunicorn workers, and the query
+executors of :mod:`kgraph.web.executor`) reads the same immutable on-disk snapshot
+(:mod:`kgraph.snapshots`).  With ``--store DIR`` that is the operator's store; without
+it, :meth:`AppState.start` validates the configured files and publishes them into a
+temporary snapshot store that lives as long as the process that made it.  A
+published SPARQL Update makes a new snapshot ``current``, and every process follows
+the link on its next request.
+
+The read-only store handle is opened per process (a handle must not cross a fork),
+so an ``AppState`` made in gunicorn's master before forking is safe in the workers.
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -11,51 +26,98 @@ import pyoxigraph as ox
 from flask import current_app
 
 from ..config import Config
-from ..gate import memory_store, prepare
+from ..gate import prepare
 from ..snapshots import SnapshotStore
 from ..validation import Report
 
 
 @dataclass
 class AppState:
-    """The served dataset.  With an on-disk store, follows the ``current`` snapshot."""
+    """The served dataset.  With an on-disk store, follows the ``current`` snapshot.
+
+    Tests may build one around an in-memory store (``AppState(config, None, store)``);
+    the SPARQL endpoint then publishes a temporary snapshot of it for its executors.
+    """
 
     config: Config
     report: Report | None
-    _store: ox.Store
+    _store: ox.Store | None
     _snapshot: str | None = None
     started: float = field(default_factory=time.time)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The snapshot store directory every process reads (``None``: only ``_store``).
+    store_root: str | None = None
+    #: True when ``store_root`` is a temporary directory made by this state.
+    temporary: bool = False
+    _pid: int = field(default_factory=os.getpid)
 
     @classmethod
     def start(cls, config: Config) -> AppState:
-        """Open the configured store (validated first when built in memory)."""
+        """Open the configured store, or validate the configured files into a temporary one."""
         if config.store:
             snapshots = SnapshotStore(config.store)
-            current = snapshots.current()
-            store = snapshots.open_read_only()
-            return cls(config, None, store, str(current))
+            if snapshots.current() is None:
+                raise FileNotFoundError(
+                    f"{config.store}: no published snapshot (run `kgraph load --store DIR`)"
+                )
+            return cls(config, None, None, store_root=str(snapshots.root))
         candidate = prepare(config)
-        return cls(config, candidate.report, memory_store(candidate))
+        root = temporary_store(candidate.quads)
+        return cls(config, candidate.report, None, store_root=root, temporary=True)
 
     @property
     def store(self) -> ox.Store:
         """The store to read; re-opened when a new snapshot has been published."""
-        if self.config.store:
-            current = SnapshotStore(self.config.store).current()
-            if current is not None and str(current) != self._snapshot:
-                with self._lock:
-                    if str(current) != self._snapshot:
-                        self._store = ox.Store.read_only(str(current))
-                        self._snapshot = str(current)
+        if self.store_root is None:
+            assert self._store is not None
+            return self._store
+        current = SnapshotStore(self.store_root).current()
+        pid = os.getpid()
+        if current is not None and (
+            str(current) != self._snapshot or pid != self._pid or self._store is None
+        ):
+            with self._lock:
+                if str(current) != self._snapshot or pid != self._pid or self._store is None:
+                    self._store = ox.Store.read_only(str(current))
+                    self._snapshot = str(current)
+                    self._pid = pid
+        assert self._store is not None
         return self._store
+
+    def snapshot_root(self) -> str:
+        """The snapshot store directory, published from the in-memory store if need be."""
+        if self.store_root is None:
+            with self._lock:
+                if self.store_root is None:
+                    assert self._store is not None
+                    quads = list(self._store.quads_for_pattern(None, None, None, None))
+                    self.store_root = temporary_store(quads)
+                    self.temporary = True
+                    self._store = None
+        return self.store_root
 
     @property
     def snapshot_id(self) -> str:
         """Identifies the served data (for ETags): snapshot name or process start."""
+        if self.store_root is not None:
+            self.store  # noqa: B018 - follow `current` first
         if self._snapshot:
             return os.path.basename(self._snapshot)
         return f"mem-{int(self.started)}"
+
+
+def temporary_store(quads: list[ox.Quad]) -> str:
+    """Publish quads into a new temporary snapshot store, removed when this process exits."""
+    root = tempfile.mkdtemp(prefix="kgraph-store-")
+    SnapshotStore(root).publish_quads(quads, label="start")
+    owner = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == owner:
+            shutil.rmtree(root, ignore_errors=True)
+
+    atexit.register(remove)
+    return root
 
 
 def current_state() -> AppState:

@@ -1,0 +1,144 @@
+"""Errors as clients see them: a status, a short message in their language, no trace.
+
+Every error answer is plain text (``text/plain; charset=utf-8``) in English or
+Japanese by ``Accept-Language``, followed by a language-neutral detail when there is
+one (a parser message with its line and column, the offending parameter).  Nothing
+of a Python traceback ever reaches a client: an unexpected exception becomes a 500
+whose body says only that, and the log gets the traceback together with the request
+and the query text, as every 5xx does.
+
+Blueprints raise :class:`ApiError` (or any Werkzeug ``HTTPException``); a blueprint
+that wants HTML error pages registers its own handler, which Flask prefers.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import Flask, Request, Response, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("kgraph.errors")
+
+LANGUAGES = ("en", "ja")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One user-visible message in both languages."""
+
+    en: str
+    ja: str
+
+    def __call__(self, lang: str) -> str:
+        return self.ja if lang == "ja" else self.en
+
+    def format(self, **values: object) -> Message:
+        return Message(self.en.format(**values), self.ja.format(**values))
+
+
+class ApiError(HTTPException):
+    """An error with a bilingual message and an optional language-neutral detail."""
+
+    def __init__(
+        self,
+        code: int,
+        message: Message,
+        detail: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(description=message.en + (f"\n{detail}" if detail else ""))
+        self.code = code
+        self.message = message
+        self.detail = detail
+        self.extra_headers = dict(headers or {})
+
+
+#: Messages for statuses raised by Flask/Werkzeug themselves.
+STATUS_MESSAGES: dict[int, Message] = {
+    400: Message("Bad request.", "リクエストが不正です。"),
+    401: Message("Authentication required.", "認証が必要です。"),
+    403: Message("Forbidden.", "アクセスが禁止されています。"),
+    404: Message("Not found.", "見つかりません。"),
+    405: Message("Method not allowed.", "このメソッドは使用できません。"),
+    406: Message("Not acceptable.", "要求された形式では応答できません。"),
+    413: Message(
+        "Request body too large.", "リクエスト本文が大きすぎます。"
+    ),
+    414: Message("Request URI too long.", "リクエストURIが長すぎます。"),
+    415: Message("Unsupported media type.", "サポートされていないメディアタイプです。"),
+    500: Message(
+        "Internal server error. The problem has been logged.",
+        "サーバー内部エラーです。問題は記録されました。",
+    ),
+    503: Message("Service unavailable.", "サービスを利用できません。"),
+}
+
+
+def language(req: Request | None = None) -> str:
+    """``en`` or ``ja`` by ``Accept-Language`` (English when nothing matches)."""
+    req = req or request
+    return req.accept_languages.best_match(LANGUAGES, default="en") or "en"
+
+
+def error_response(code: int, message: Message, detail: str = "") -> Response:
+    """A plain-text error answer in the client's language."""
+    body = message(language())
+    if detail:
+        body += "\n" + detail
+    response = Response(body + "\n", status=code, mimetype="text/plain")
+    response.headers["Content-Language"] = language()
+    response.vary.add("Accept-Language")
+    return response
+
+
+def install(app: Flask) -> None:
+    """Register the handlers on the application."""
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)
+
+
+def handle_http_error(error: HTTPException) -> Response:
+    code = error.code or 500
+    if isinstance(error, ApiError):
+        response = error_response(code, error.message, error.detail)
+        response.headers.update(error.extra_headers)
+    else:
+        message = STATUS_MESSAGES.get(code) or Message(error.name, error.name)
+        detail = error.description if error.description and code != 500 else ""
+        if detail and detail.strip() == message.en:
+            detail = ""
+        response = error_response(code, message, _english_detail(error, detail))
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+    if code >= 500:
+        log.error("%s %s -> %d: %s; %s", request.method, request.path, code, error.description,
+                  query_for_log())
+    return response
+
+
+def _english_detail(error: HTTPException, detail: str) -> str:
+    # Werkzeug's default descriptions are long English prose; keep them as detail
+    # only when a handler replaced them with something specific.
+    default = type(error).description
+    return "" if detail == default else detail
+
+
+def handle_unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):  # pragma: no cover - routed above
+        return handle_http_error(error)
+    log.exception("%s %s -> 500; %s", request.method, request.path, query_for_log())
+    return error_response(500, STATUS_MESSAGES[500])
+
+
+def query_for_log(limit: int = 4000) -> str:
+    """The request's query or update text (for 5xx log lines), shortened."""
+    text = getattr(request, "kgraph_operation_text", None)
+    if text is None:
+        text = request.args.get("query") or request.args.get("update") or ""
+    text = " ".join(str(text).split())
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return f"query={text!r}" if text else "query=<none>"

@@ -1,0 +1,66 @@
+"""Graph Store Protocol, read side: ``GET``/``HEAD`` of ``?default`` or ``?graph=IRI``.
+
+Served at ``/sparql`` (when no query is given) and at ``/rdf-graph-store``, in Turtle,
+N-Triples, JSON-LD or RDF/XML by ``Accept`` or ``format``.  ``?default`` is the
+default graph as queries see it: the union of all graphs (each triple once).
+An unknown graph is 404.  Answers carry an ``ETag`` made of the snapshot and the
+request, so that harvesters can revalidate cheaply (304).
+
+Reading a graph is linear in its size and cannot run away, so it is served from
+the web process's own read-only handle, without an executor; it is not cut by the
+row cap (a harvester must get the whole graph).  Writes (PUT, POST, DELETE) are
+refused with 405: the public store is read-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pyoxigraph as ox
+from flask import Response, request
+
+from ..iris import PREFIXES
+from .conneg import RDF_TYPES, negotiate
+from .errors import ApiError
+from .results import serialise_graph
+from .sparql import MSG, Params
+from .state import current_state
+
+
+def graph_triples(store: ox.Store, graph: str | None) -> list[ox.Triple]:
+    """The triples of one named graph, or of the union default graph (no duplicates)."""
+    if graph is None:
+        triples = (q.triple for q in store.quads_for_pattern(None, None, None, None))
+        return list(dict.fromkeys(triples))
+    name = ox.NamedNode(graph)
+    return [q.triple for q in store.quads_for_pattern(None, None, None, name)]
+
+
+def serve_graph(params: Params) -> Response:
+    graph = params.one("graph")
+    if (graph is None) == (not params.has("default")):
+        raise ApiError(400, MSG["gsp_params"])
+    if graph is not None:
+        try:
+            ox.NamedNode(graph)
+        except ValueError:
+            raise ApiError(400, MSG["iri"].format(name="graph", value=graph)) from None
+    media_type = negotiate(request, RDF_TYPES)
+    state = current_state()
+    store = state.store
+    if graph is not None and not store.contains_named_graph(ox.NamedNode(graph)):
+        raise ApiError(404, MSG["no_graph"].format(iri=graph))
+    etag = hashlib.sha256(
+        f"{state.snapshot_id}\n{graph}\n{media_type}".encode()
+    ).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+        response.set_etag(etag)
+        return response
+    body = serialise_graph(graph_triples(store, graph), media_type, PREFIXES)
+    response = Response(body, status=200)
+    response.headers["Content-Type"] = f"{media_type}; charset=utf-8"
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Accept")
+    return response

@@ -1,0 +1,203 @@
+"""Running one query on a store and serialising its results, with the row cap.
+
+This runs inside a query executor process (see :mod:`kgraph.web.executor`), so it
+imports nothing but pyoxigraph and the standard library.
+
+Serialisation is pyoxigraph's.  The row cap (``max_rows``) must not make the
+executor walk a huge result, and pyoxigraph cannot serialise a Python list of
+solutions; so SELECT results are first written as SPARQL TSV, where every solution
+is exactly one line, into a writer that stops the serialiser once ``max_rows + 1``
+lines have arrived (pyoxigraph writes in 8 KiB chunks, so little more is computed).
+The kept lines are parsed back with :func:`pyoxigraph.parse_query_results` and
+written in the negotiated format; the TSV round trip keeps every term (blank node
+labels, triple terms, language and direction).  CONSTRUCT and DESCRIBE triples are
+collected up to the cap and serialised with :func:`pyoxigraph.serialize`.
+
+When the cap cuts a result, the outcome says so and the endpoint adds the response
+header ``X-SPARQL-MaxRows: <cap>`` (the header Virtuoso uses for the same purpose).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+RDF_FORMATS: dict[str, ox.RdfFormat] = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
+}
+
+
+@dataclass
+class Dataset:
+    """The RDF dataset a request asks for.
+
+    ``default_graphs``/``named_graphs`` are the protocol's ``default-graph-uri`` and
+    ``named-graph-uri``; when neither is given, the query's own ``FROM`` clauses
+    apply, and without those the default graph is the union of all graphs.
+    """
+
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+
+    @property
+    def given(self) -> bool:
+        return bool(self.default_graphs or self.named_graphs)
+
+
+@dataclass
+class Outcome:
+    """What an executor answers: a body to send, or an error to report."""
+
+    status: int
+    media_type: str = ""
+    body: bytes = b""
+    truncated: bool = False
+    form: str = ""
+    error: str = ""  # "syntax", "not-acceptable", "query", ...
+    detail: str = ""
+
+
+def run_query(
+    store: ox.Store,
+    text: str,
+    *,
+    dataset: Dataset,
+    has_dataset_clause: bool,
+    result_type: str | None,
+    graph_type: str | None,
+    max_rows: int,
+    base_iri: str | None = None,
+    prefixes: Mapping[str, str] | None = None,
+) -> Outcome:
+    """Evaluate and serialise; syntax errors come back as a 400 outcome."""
+    kwargs: dict[str, object] = {"base_iri": base_iri, "prefixes": dict(prefixes or {})}
+    if dataset.given:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs]
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs]
+    elif not has_dataset_clause:
+        kwargs["use_default_graph_as_union"] = True
+    try:
+        results = store.query(text, **kwargs)
+    except SyntaxError as error:
+        return Outcome(400, error="syntax", detail=_syntax_detail(error))
+    except ValueError as error:
+        return Outcome(400, error="query", detail=str(error))
+    if isinstance(results, ox.QueryBoolean):
+        if result_type is None:
+            return Outcome(406, error="not-acceptable", form="ASK")
+        body = results.serialize(format=RESULT_FORMATS[result_type])
+        return Outcome(200, result_type, body, form="ASK")
+    if isinstance(results, ox.QueryTriples):
+        if graph_type is None:
+            return Outcome(406, error="not-acceptable", form="CONSTRUCT")
+        return serialise_triples(results, graph_type, max_rows, prefixes)
+    if result_type is None:
+        return Outcome(406, error="not-acceptable", form="SELECT")
+    return serialise_solutions(results, result_type, max_rows)
+
+
+def _syntax_detail(error: SyntaxError) -> str:
+    message = str(error.args[0]) if error.args else str(error)
+    return message
+
+
+class _EnoughRows(Exception):
+    """Raised by :class:`_LineLimitedWriter` to stop pyoxigraph's serialiser."""
+
+
+class _LineLimitedWriter:
+    """A binary writer that accepts data until it holds ``limit`` lines."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.chunks: list[bytes] = []
+        self.lines = 0
+        self.full = False
+
+    def write(self, data: bytes) -> int:
+        if self.full:  # pyoxigraph may flush its buffer again after we stopped it
+            raise _EnoughRows
+        data = bytes(data)
+        self.chunks.append(data)
+        self.lines += data.count(b"\n")
+        if self.lines >= self.limit:
+            self.full = True
+            raise _EnoughRows
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def lines_kept(self, count: int) -> bytes:
+        data = b"".join(self.chunks)
+        end = -1
+        for _ in range(count):
+            end = data.find(b"\n", end + 1)
+            if end < 0:
+                return data
+        return data[: end + 1]
+
+
+def serialise_solutions(
+    results: ox.QuerySolutions, media_type: str, max_rows: int
+) -> Outcome:
+    """SELECT results in ``media_type``, at most ``max_rows`` solutions."""
+    writer = _LineLimitedWriter(max_rows + 2)  # header + max_rows + one more
+    try:
+        results.serialize(writer, format=ox.QueryResultsFormat.TSV)
+    except _EnoughRows:
+        pass
+    except OSError as error:
+        if not writer.full:
+            raise
+        del error
+    truncated = writer.lines > max_rows + 1
+    tsv = writer.lines_kept(max_rows + 1)
+    if not truncated and media_type == "text/tab-separated-values":
+        return Outcome(200, media_type, tsv, form="SELECT")
+    parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+    body = parsed.serialize(format=RESULT_FORMATS[media_type])
+    return Outcome(200, media_type, body, truncated=truncated, form="SELECT")
+
+
+def serialise_triples(
+    triples: ox.QueryTriples,
+    media_type: str,
+    max_rows: int,
+    prefixes: Mapping[str, str] | None = None,
+) -> Outcome:
+    """CONSTRUCT/DESCRIBE results in ``media_type``, at most ``max_rows`` triples."""
+    kept: list[ox.Triple] = []
+    truncated = False
+    for triple in triples:
+        if len(kept) >= max_rows:
+            truncated = True
+            break
+        kept.append(triple)
+    body = serialise_graph(kept, media_type, prefixes)
+    return Outcome(200, media_type, body, truncated=truncated, form="CONSTRUCT")
+
+
+def serialise_graph(
+    triples: Sequence[ox.Triple] | Sequence[ox.Quad],
+    media_type: str,
+    prefixes: Mapping[str, str] | None = None,
+) -> bytes:
+    """Triples (or quads, for dataset formats) in an RDF format, with prefixes."""
+    fmt = RDF_FORMATS[media_type]
+    if fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS) or not prefixes:
+        return ox.serialize(triples, format=fmt) or b""
+    return ox.serialize(triples, format=fmt, prefixes=dict(prefixes)) or b""

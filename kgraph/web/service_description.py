@@ -1,0 +1,124 @@
+"""The SPARQL 1.1 Service Description answered by ``GET /sparql`` without a query.
+
+It names the endpoint (the URL the client used), the languages (SPARQL 1.1 Query;
+Update only when an operator token is configured), the result formats, the features
+(``sd:UnionDefaultGraph``; ``sd:BasicFederatedQuery`` only when hosts are
+allow-listed), and the default dataset: its union default graph and every named
+graph with its triple count (``void:triples``).  Counts are computed once per
+snapshot.  Served as Turtle, JSON-LD, RDF/XML or N-Triples by ``Accept``; a browser
+(``text/html``) gets Turtle, the query page lives elsewhere (``/query``).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pyoxigraph as ox
+from flask import Response, request
+
+from ..iris import PREFIXES
+from .conneg import HTML, RDF_TYPES, TURTLE, negotiate
+from .results import serialise_graph
+from .state import AppState, current_state
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS = "http://www.w3.org/ns/formats/"
+VOID = "http://rdfs.org/ns/void#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+ENTAILMENT_SIMPLE = "http://www.w3.org/ns/entailment/Simple"
+
+RESULT_FORMATS = (
+    "SPARQL_Results_JSON",
+    "SPARQL_Results_XML",
+    "SPARQL_Results_CSV",
+    "SPARQL_Results_TSV",
+    "Turtle",
+    "N-Triples",
+    "JSON-LD",
+    "RDF_XML",
+)
+
+_counts: dict[str, tuple[int, dict[str, int]]] = {}
+_counts_lock = threading.Lock()
+
+
+def graph_counts(state: AppState) -> tuple[int, dict[str, int]]:
+    """(distinct triples of the union, {named graph: triples}) for the served snapshot."""
+    key = f"{state.store_root}:{state.snapshot_id}"
+    with _counts_lock:
+        if key in _counts:
+            return _counts[key]
+    store = state.store
+    per_graph = {
+        s["g"].value: int(s["n"].value)
+        for s in store.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        )
+        if isinstance(s["g"], ox.NamedNode)
+    }
+    union = store.query(
+        "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }",
+        use_default_graph_as_union=True,
+    )
+    total = int(next(iter(union))["n"].value)
+    with _counts_lock:
+        _counts[key] = (total, dict(sorted(per_graph.items())))
+    return _counts[key]
+
+
+def description(state: AppState, endpoint: str) -> list[ox.Triple]:
+    """The service description's triples."""
+    sd = lambda local: ox.NamedNode(SD + local)  # noqa: E731
+    service = ox.NamedNode(endpoint)
+    triples = [
+        ox.Triple(service, RDF_TYPE, sd("Service")),
+        ox.Triple(service, sd("endpoint"), service),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        ox.Triple(service, sd("defaultEntailmentRegime"), ox.NamedNode(ENTAILMENT_SIMPLE)),
+    ]
+    if state.config.update_token:
+        triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
+    if state.config.allowed_hosts:
+        triples.append(ox.Triple(service, sd("feature"), sd("BasicFederatedQuery")))
+    for name in RESULT_FORMATS:
+        triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS + name)))
+    total, per_graph = graph_counts(state)
+    dataset = ox.BlankNode("dataset")
+    default = ox.BlankNode("defaultGraph")
+    triples += [
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, RDF_TYPE, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), default),
+        ox.Triple(default, RDF_TYPE, sd("Graph")),
+        ox.Triple(default, ox.NamedNode(VOID + "triples"), ox.Literal(str(total),
+                  datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
+    ]
+    for i, (name, count) in enumerate(per_graph.items()):
+        named = ox.BlankNode(f"namedGraph{i}")
+        graph = ox.BlankNode(f"graph{i}")
+        triples += [
+            ox.Triple(dataset, sd("namedGraph"), named),
+            ox.Triple(named, RDF_TYPE, sd("NamedGraph")),
+            ox.Triple(named, sd("name"), ox.NamedNode(name)),
+            ox.Triple(named, sd("graph"), graph),
+            ox.Triple(graph, RDF_TYPE, sd("Graph")),
+            ox.Triple(graph, ox.NamedNode(VOID + "triples"), ox.Literal(str(count),
+                      datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
+        ]
+    return triples
+
+
+def describe() -> Response:
+    """The service description in the negotiated RDF format."""
+    aliases = {HTML: TURTLE, "application/xhtml+xml": TURTLE}
+    aliases.update({"application/json": "application/ld+json",
+                    "application/xml": "application/rdf+xml", "text/xml": "application/rdf+xml"})
+    media_type = negotiate(request, RDF_TYPES, aliases=aliases)
+    state = current_state()
+    prefixes = {"sd": SD, "formats": FORMATS, "void": VOID, **PREFIXES}
+    body = serialise_graph(description(state, request.base_url), media_type, prefixes)
+    response = Response(body, status=200)
+    response.headers["Content-Type"] = f"{media_type}; charset=utf-8"
+    response.vary.add("Accept")
+    return response

@@ -1,0 +1,475 @@
+"""The SPARQL 1.1 Protocol at ``/sparql``: queries, updates, graph store reads, description.
+
+What a request can be (SPARQL 1.1 Protocol, Graph Store Protocol, Service Description):
+
+=========================================================  ==============================
+``GET ?query=`` / ``POST`` form ``query=`` / ``POST``       a query (every form), with
+``application/sparql-query``                                ``default-graph-uri`` and
+                                                            ``named-graph-uri``
+``POST`` form ``update=`` / ``application/sparql-update``   an update (operator token),
+                                                            ``using-graph-uri`` and
+                                                            ``using-named-graph-uri``
+``GET``/``HEAD ?default`` or ``?graph=IRI``                 a graph (Graph Store Protocol,
+                                                            read side; also at
+                                                            ``/rdf-graph-store``)
+``GET`` with none of these                                  the service description
+=========================================================  ==============================
+
+Extra parameters: ``format`` (``json``, ``xml``, ``csv``, ``tsv``, ``turtle``,
+``ntriples``, ``jsonld``, ``rdfxml`` or a media type) overrides ``Accept``;
+``timeout`` (seconds) asks for a shorter budget than ``--query-timeout``.
+
+Relative IRIs in queries and updates resolve against the configured instance base,
+and the project's prefixes (``kgo:``, ``rdfs:``, ``dcterms:`` ...) are predeclared.
+The default graph of a query is the union of all graphs unless the query has
+``FROM``/``FROM NAMED`` or the request gives ``default-graph-uri``/``named-graph-uri``.
+An update sees the store's own default graph (as Fuseki's union-default setups do).
+
+Answers that are not results (errors, refusals) are plain text in English or
+Japanese (see :mod:`kgraph.web.errors`).  A query that overruns its budget is
+answered ``503`` (as Fuseki does for a cancelled query); a result cut by the row cap
+carries ``X-SPARQL-MaxRows``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..iris import PREFIXES
+from . import accesslog, errors
+from .conneg import FORM, RDF_TYPES, RESULT_TYPES, NotAcceptable, negotiate
+from .errors import ApiError, Message
+from .executor import BudgetExceeded, ExecutorDied, PoolBusy, pool_for
+from .results import Dataset, Outcome
+from .sparql_text import Analysis, analyse
+from .state import AppState, current_state
+
+bp = Blueprint("sparql", __name__)
+
+QUERY_TYPE = "application/sparql-query"
+UPDATE_TYPE = "application/sparql-update"
+ENDPOINT = "/sparql"
+GRAPH_STORE = "/rdf-graph-store"
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
+ALLOWED = "GET, HEAD, POST, OPTIONS"
+MAX_ROWS_HEADER = "X-SPARQL-MaxRows"
+
+M = Message
+MSG = {
+    "method": M(
+        "Use GET or POST for SPARQL queries, POST for updates; the graph store is read-only.",
+        "SPARQL クエリは GET か POST、更新は POST で送ってください。"
+        "グラフストアは読み取り専用です。",
+    ),
+    "media_type": M(
+        "Send the query as application/sparql-query, the update as application/sparql-update, "
+        "or either as an application/x-www-form-urlencoded form.",
+        "クエリは application/sparql-query、更新は application/sparql-update、または "
+        "application/x-www-form-urlencoded のフォームで送ってください。",
+    ),
+    "charset": M(
+        "The request must be encoded in UTF-8.",
+        "リクエストは UTF-8 で符号化してください。",
+    ),
+    "repeated": M(
+        "The parameter '{name}' was given more than once; give exactly one.",
+        "パラメータ '{name}' が複数回指定されています。1 回だけ指定してください。",
+    ),
+    "both": M(
+        "A request carries either a query or an update, not both.",
+        "1 つのリクエストにはクエリか更新のどちらか一方だけを含めてください。",
+    ),
+    "missing": M(
+        "No query or update was given (parameter 'query' or 'update', or a SPARQL body).",
+        "クエリも更新も指定されていません"
+        "（パラメータ 'query' か 'update'、または SPARQL の本文）。",
+    ),
+    "empty": M("The {kind} is empty.", "{kind_ja}が空です。"),
+    "update_get": M(
+        "SPARQL Update must be sent with POST.",
+        "SPARQL Update は POST で送ってください。",
+    ),
+    "iri": M(
+        "The parameter '{name}' is not a valid absolute IRI: {value}",
+        "パラメータ '{name}' が正しい絶対 IRI ではありません: {value}",
+    ),
+    "timeout": M(
+        "The parameter 'timeout' must be a positive number of seconds.",
+        "パラメータ 'timeout' には正の秒数を指定してください。",
+    ),
+    "syntax": M("SPARQL syntax error:", "SPARQL の構文エラー:"),
+    "query_error": M("The query cannot be evaluated:", "クエリを評価できません:"),
+    "budget": M(
+        "The query ran longer than its time budget of {budget} s and was stopped. "
+        "Narrow it (LIMIT, more specific patterns) or ask the operator for a longer budget.",
+        "クエリが制限時間 {budget} 秒を超えたため停止しました。LIMIT を付けるなど条件を絞るか、"
+        "運用者に制限時間の延長を依頼してください。",
+    ),
+    "busy": M(
+        "All query executors stayed busy for {budget} s. Try again shortly.",
+        "{budget} 秒待ってもクエリ実行プロセスが空きませんでした。"
+        "しばらくしてから再試行してください。",
+    ),
+    "remote_variable": M(
+        "{keyword} with a variable or unresolvable target is not allowed on this endpoint.",
+        "このエンドポイントでは、変数や解決できない対象への {keyword} は使えません。",
+    ),
+    "remote_host": M(
+        "{keyword} <{iri}> is refused: this server does not contact other hosts "
+        "unless the operator allows them (KGRAPH_ALLOWED_HOSTS).",
+        "{keyword} <{iri}> は拒否されました。このサーバーは運用者が許可したホスト"
+        "（KGRAPH_ALLOWED_HOSTS）以外には接続しません。",
+    ),
+    "updates_off": M(
+        "Updates are disabled on this server (no operator token is configured).",
+        "このサーバーでは更新は無効です（運用者トークンが設定されていません）。",
+    ),
+    "token_missing": M(
+        "Updates need the operator token: send 'Authorization: Bearer <token>'.",
+        "更新には運用者トークンが必要です。'Authorization: Bearer <token>' を送ってください。",
+    ),
+    "token_wrong": M(
+        "The operator token is not valid.",
+        "運用者トークンが正しくありません。",
+    ),
+    "using_conflict": M(
+        "using-graph-uri/using-named-graph-uri cannot be combined with USING or WITH "
+        "in the update.",
+        "using-graph-uri/using-named-graph-uri は、更新文中の USING や WITH と併用できません。",
+    ),
+    "violation": M(
+        "The update was refused: the result would violate the shapes. Nothing was changed.",
+        "更新は拒否されました。結果がシェイプに違反するためです。データは変更されていません。",
+    ),
+    "gsp_params": M(
+        "Give either 'default' or one 'graph' parameter, not both.",
+        "'default' か 1 つの 'graph' パラメータのどちらか一方を指定してください。",
+    ),
+    "no_graph": M(
+        "No graph named <{iri}> in this dataset.",
+        "このデータセットにグラフ <{iri}> はありません。",
+    ),
+}
+
+
+def _msg(key: str, **values: object) -> Message:
+    message = MSG[key]
+    return message.format(**values) if values else message
+
+
+# ---------------------------------------------------------------------------
+# Set-up: error handlers, access log and CORS come with this blueprint.
+# ---------------------------------------------------------------------------
+
+
+@bp.record_once
+def _setup(setup_state) -> None:  # type: ignore[no-untyped-def]
+    app = setup_state.app
+    errors.install(app)
+    accesslog.install(app)
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    """CORS for the protocol's GET and POST (origins from ``--cors-origins``)."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return response
+    allowed = current_state().config.cors_origins.replace(",", " ").split()
+    if "*" in allowed:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    elif origin in allowed:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.vary.add("Origin")
+    else:
+        return response
+    response.headers["Access-Control-Expose-Headers"] = f"{MAX_ROWS_HEADER}, Content-Length"
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = (
+            "Accept, Accept-Language, Content-Type, Authorization"
+        )
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+# ---------------------------------------------------------------------------
+# Reading the request
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Params:
+    """Every parameter of a request, URL and form body together, in order."""
+
+    items: list[tuple[str, str]] = field(default_factory=list)
+
+    def all(self, name: str) -> list[str]:
+        return [v for k, v in self.items if k == name]
+
+    def one(self, name: str) -> str | None:
+        values = self.all(name)
+        if len(values) > 1:
+            raise ApiError(400, _msg("repeated", name=name))
+        return values[0] if values else None
+
+    def has(self, name: str) -> bool:
+        return any(k == name for k, _ in self.items)
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ApiError(
+            400, _msg("charset"), f"invalid UTF-8 at byte {error.start} of the request"
+        ) from None
+
+
+def _parse_qs(data: bytes | str) -> list[tuple[str, str]]:
+    text = _decode(data) if isinstance(data, bytes) else data
+    try:
+        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as error:
+        raise ApiError(
+            400, _msg("charset"), f"a percent-encoded value is not UTF-8 ({error.reason})"
+        ) from None
+
+
+def _check_charset() -> None:
+    charset = request.mimetype_params.get("charset")
+    if charset and charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        raise ApiError(400, _msg("charset"), f"charset={charset} is not supported")
+
+
+def _body() -> bytes:
+    limit = current_state().config.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"the body is larger than {limit} bytes")
+    request.max_content_length = limit
+    return request.get_data(cache=True)
+
+
+@dataclass
+class Operation:
+    """What a protocol request asks for."""
+
+    kind: str  # "query", "update", "graph", "describe"
+    text: str = ""
+    params: Params = field(default_factory=Params)
+
+
+def read_operation() -> Operation:
+    """Classify the request and pull out its query or update, strictly."""
+    params = Params(_parse_qs(request.query_string))
+    method = request.method
+    if method in ("PUT", "DELETE", "PATCH"):
+        raise ApiError(405, _msg("method"), headers={"Allow": ALLOWED})
+    body_text: str | None = None
+    body_kind: str | None = None
+    if method == "POST":
+        mimetype = request.mimetype
+        if mimetype == FORM:
+            _check_charset()
+            params.items += _parse_qs(_body())
+        elif mimetype in (QUERY_TYPE, UPDATE_TYPE):
+            _check_charset()
+            body_text = _decode(_body())
+            body_kind = "query" if mimetype == QUERY_TYPE else "update"
+        elif params.has("graph") or params.has("default"):
+            raise ApiError(405, _msg("method"), headers={"Allow": "GET, HEAD, OPTIONS"})
+        else:
+            raise ApiError(415, _msg("media_type"), f"Content-Type: {mimetype or '(none)'}")
+    queries = params.all("query") + ([body_text] if body_kind == "query" else [])
+    updates = params.all("update") + ([body_text] if body_kind == "update" else [])
+    if len(queries) > 1:
+        raise ApiError(400, _msg("repeated", name="query"))
+    if len(updates) > 1:
+        raise ApiError(400, _msg("repeated", name="update"))
+    if queries and updates:
+        raise ApiError(400, _msg("both"))
+    if updates:
+        if method != "POST":
+            raise ApiError(405, _msg("update_get"), headers={"Allow": "POST"})
+        return Operation("update", updates[0], params)
+    if queries:
+        return Operation("query", queries[0], params)
+    if method == "POST":
+        raise ApiError(400, _msg("missing"))
+    if params.has("graph") or params.has("default"):
+        return Operation("graph", "", params)
+    return Operation("describe", "", params)
+
+
+def _iris(params: Params, name: str) -> list[str]:
+    values = params.all(name)
+    for value in values:
+        try:
+            ox.NamedNode(value)
+        except ValueError:
+            raise ApiError(400, _msg("iri", name=name, value=value)) from None
+    return values
+
+
+def _budget(params: Params, state: AppState) -> float:
+    limit = state.config.query_timeout
+    raw = params.one("timeout")
+    if raw is None or raw == "":
+        return limit
+    try:
+        asked = float(raw)
+    except ValueError:
+        raise ApiError(400, _msg("timeout"), f"timeout={raw}") from None
+    if not math.isfinite(asked) or asked <= 0:
+        raise ApiError(400, _msg("timeout"), f"timeout={raw}")
+    return min(asked, limit)
+
+
+# ---------------------------------------------------------------------------
+# The endpoint
+# ---------------------------------------------------------------------------
+
+
+@bp.route(ENDPOINT, methods=ALL_METHODS)
+def endpoint() -> Response:
+    operation = read_operation()
+    request.kgraph_operation_text = operation.text  # type: ignore[attr-defined]
+    if operation.kind == "query":
+        return run_query(operation)
+    if operation.kind == "update":
+        from .update import run_update
+
+        return run_update(operation)
+    if operation.kind == "graph":
+        from .graphstore import serve_graph
+
+        return serve_graph(operation.params)
+    from .service_description import describe
+
+    return describe()
+
+
+@bp.route(GRAPH_STORE, methods=ALL_METHODS)
+def graph_store() -> Response:
+    """The Graph Store Protocol on its own path (read side)."""
+    from .graphstore import serve_graph
+
+    if request.method not in ("GET", "HEAD"):
+        raise ApiError(405, _msg("method"), headers={"Allow": "GET, HEAD, OPTIONS"})
+    return serve_graph(Params(_parse_qs(request.query_string)))
+
+
+def executor_pool(state: AppState):  # type: ignore[no-untyped-def]
+    """This process's executor pool for the served snapshot store."""
+    root = state.snapshot_root()
+    config = state.config
+    env = dict(_base_env())
+    env.update(config.to_env())
+    env["KGRAPH_EXECUTOR_STORE"] = root
+    env["KGRAPH_STORE"] = root
+    if not config.allowed_hosts:
+        env["KGRAPH_EXECUTOR_ISOLATE_NETWORK"] = "1"
+    return pool_for(root, config.executors, env)
+
+
+def _base_env() -> dict[str, str]:
+    import os
+
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "XDG_CACHE_HOME", "PYTHONPATH")
+    return {k: os.environ[k] for k in keep if k in os.environ}
+
+
+def check_remotes(analysis: Analysis, allowed_hosts: list[str]) -> None:
+    """Refuse SERVICE and LOAD unless their host is allow-listed."""
+    allowed = {h.lower() for h in allowed_hosts}
+    for remote in analysis.remotes:
+        if remote.iri is None or not remote.iri.lower().startswith(("http://", "https://")):
+            if remote.iri is None:
+                raise ApiError(400, _msg("remote_variable", keyword=remote.keyword), remote.text)
+            raise ApiError(400, _msg("remote_host", keyword=remote.keyword, iri=remote.iri))
+        if remote.host not in allowed:
+            raise ApiError(400, _msg("remote_host", keyword=remote.keyword, iri=remote.iri))
+
+
+def run_query(operation: Operation) -> Response:
+    state = current_state()
+    config = state.config
+    params = operation.params
+    if not operation.text.strip():
+        raise ApiError(400, _msg("empty", kind="query", kind_ja="クエリ"))
+    dataset = Dataset(_iris(params, "default-graph-uri"), _iris(params, "named-graph-uri"))
+    budget = _budget(params, state)
+    analysis = analyse(operation.text, base=config.base, prefixes=PREFIXES)
+    check_remotes(analysis, config.allowed_hosts)
+    result_type, graph_type = _negotiate_query(analysis.form)
+    message = {
+        "op": "query",
+        "text": operation.text,
+        "default_graphs": dataset.default_graphs,
+        "named_graphs": dataset.named_graphs,
+        "has_dataset_clause": analysis.has_dataset_clause,
+        "result_type": result_type,
+        "graph_type": graph_type,
+        "max_rows": config.max_rows,
+        "base_iri": config.base,
+        "prefixes": PREFIXES,
+    }
+    outcome = call_executor(state, message, budget)
+    return outcome_response(outcome, config.max_rows)
+
+
+def _negotiate_query(form: str | None) -> tuple[str | None, str | None]:
+    if form in ("SELECT", "ASK"):
+        return negotiate(request, RESULT_TYPES), None
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        return None, negotiate(request, RDF_TYPES)
+    # Unknown form (most likely a syntax error that the engine will report).
+    choices: list[str | None] = []
+    for offers in (RESULT_TYPES, RDF_TYPES):
+        try:
+            choices.append(negotiate(request, offers))
+        except NotAcceptable:
+            choices.append(None)
+    return choices[0], choices[1]
+
+
+def call_executor(state: AppState, message: dict, budget: float, on_progress=None) -> Outcome:  # type: ignore[no-untyped-def]
+    try:
+        return executor_pool(state).call(message, budget, on_progress)
+    except BudgetExceeded as error:
+        raise ApiError(503, _msg("budget", budget=f"{error.budget:g}")) from None
+    except PoolBusy as error:
+        raise ApiError(
+            503, _msg("busy", budget=f"{error.budget:g}"), headers={"Retry-After": "1"}
+        ) from None
+    except ExecutorDied as error:
+        current_app.logger.error("executor died: %s; %s", error, errors.query_for_log())
+        raise ApiError(500, errors.STATUS_MESSAGES[500]) from None
+
+
+def outcome_response(outcome: Outcome, max_rows: int) -> Response:
+    """Turn an executor's outcome into a response or an error."""
+    if outcome.status == 200:
+        response = Response(outcome.body, status=200)
+        response.headers["Content-Type"] = f"{outcome.media_type}; charset=utf-8"
+        response.vary.add("Accept")
+        if outcome.truncated:
+            response.headers[MAX_ROWS_HEADER] = str(max_rows)
+        return response
+    if outcome.error == "syntax":
+        raise ApiError(400, _msg("syntax"), outcome.detail)
+    if outcome.error == "not-acceptable":
+        offers = RDF_TYPES if outcome.form == "CONSTRUCT" else RESULT_TYPES
+        raise NotAcceptable(offers, request.headers.get("Accept", "*/*"))
+    if outcome.status < 500:
+        raise ApiError(outcome.status, _msg("query_error"), outcome.detail)
+    current_app.logger.error(
+        "query failed in the executor: %s; %s", outcome.detail, errors.query_for_log()
+    )
+    raise ApiError(500, errors.STATUS_MESSAGES[500])
