@@ -19,6 +19,9 @@ COMMANDS = (
     "load",
     "query",
     "export",
+    "export_table",
+    "import_table",
+    "diff",
 )
 
 EXIT_OK, EXIT_NONCONFORMANT, EXIT_ERROR = 0, 1, 2

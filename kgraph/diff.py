@@ -1,0 +1,274 @@
+"""What a change to the data adds, removes and alters, per resource, in human terms.
+
+A reviewer reads "entry 055: overview (ja) changed: 「…進めます。」 → 「…推進します。」",
+not two lists of triples.  Resources are named by their kind and number or label
+(an activity as "activity 2 of entry 055"), properties by their ontology label,
+values by their labels; the JSON form keeps the IRIs and the full texts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+
+import pyoxigraph as ox
+
+from .iris import KGO
+from .reports.labels import Labels
+from .terms import compact
+
+ACTIVITY, SUB_ACTIVITY = KGO + "activity", KGO + "subActivity"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+POSITION = "https://schema.org/position"
+
+WORDS = {
+    "added": {"ja": "追加", "en": "added"},
+    "removed": {"ja": "削除", "en": "removed"},
+    "changed": {"ja": "変更", "en": "changed"},
+    "of": {"ja": "{parent} の{kind} {n}", "en": "{kind} {n} of {parent}"},
+    "none": {"ja": "違いはありません。", "en": "No differences."},
+    "summary": {
+        "ja": "資源 {total} 件に違い（追加 {added}・削除 {removed}・変更 {changed}）、"
+        "文 +{plus} −{minus}",
+        "en": "{total} resource(s) differ ({added} added, {removed} removed, {changed} changed); "
+        "statements +{plus} −{minus}",
+    },
+}
+
+
+def word(key: str, lang: str, **values: object) -> str:
+    text = WORDS[key].get(lang) or WORDS[key]["en"]
+    return text.format(**values) if values else text
+
+
+@dataclass
+class Value:
+    """One RDF term as shown: ``text`` for people, ``term`` in N-Triples form."""
+
+    text: str
+    term: str
+    lang: str | None = None
+
+
+@dataclass
+class PropertyChange:
+    property: str
+    label: str
+    lang: str | None
+    added: list[Value] = field(default_factory=list)
+    removed: list[Value] = field(default_factory=list)
+    changed: list[tuple[Value, Value]] = field(default_factory=list)
+
+
+@dataclass
+class ResourceChange:
+    iri: str
+    name: str
+    status: str
+    changes: list[PropertyChange] = field(default_factory=list)
+
+
+@dataclass
+class Diff:
+    lang: str
+    resources: list[ResourceChange]
+    added: int
+    removed: int
+
+    @property
+    def empty(self) -> bool:
+        return not self.resources
+
+    def counts(self) -> dict[str, int]:
+        out = {"added": 0, "removed": 0, "changed": 0}
+        for r in self.resources:
+            out[r.status] += 1
+        return out
+
+    def to_json(self) -> dict:
+        return {
+            "lang": self.lang,
+            "summary": {
+                **self.counts(),
+                "statements_added": self.added,
+                "statements_removed": self.removed,
+            },
+            "resources": [asdict(r) for r in self.resources],
+        }
+
+
+class _Namer:
+    """Names resources for people from the labels and structure of both versions."""
+
+    def __init__(self, triples: Iterable[ox.Triple], labels: Labels, lang: str) -> None:
+        self.labels, self.lang = labels, lang
+        self.parent: dict[str, str] = {}
+        self.numbers: dict[str, str] = {}
+        self.positions: dict[str, str] = {}
+        for t in triples:
+            p = t.predicate.value
+            if p in (ACTIVITY, SUB_ACTIVITY) and isinstance(t.object, ox.NamedNode):
+                self.parent[t.object.value] = t.subject.value
+            elif p == KGO + "entryNumber":
+                self.numbers[t.subject.value] = t.object.value
+            elif p == POSITION:
+                self.positions[t.subject.value] = t.object.value
+            elif p == RDF_TYPE and isinstance(t.object, ox.NamedNode):
+                labels.types.setdefault(t.subject.value, [])
+                if t.object.value not in labels.types[t.subject.value]:
+                    labels.types[t.subject.value].append(t.object.value)
+
+    def name(self, iri: str, depth: int = 0) -> str:
+        kind = self.labels.kind(iri, self.lang)
+        if iri in self.numbers and kind:
+            return f"{kind} {self.numbers[iri]}"
+        parent = self.parent.get(iri)
+        if parent and kind and iri in self.positions and depth < 3:
+            return word(
+                "of",
+                self.lang,
+                kind=kind,
+                n=self.positions[iri],
+                parent=self.name(parent, depth + 1),
+            )
+        label = self.labels.label(iri, self.lang)
+        if label:
+            return f"{kind} {label}" if kind else label
+        return compact(iri)
+
+    def value(self, term: ox.NamedNode | ox.Literal | ox.BlankNode) -> Value:
+        if isinstance(term, ox.Literal):
+            return Value(term.value, str(term), term.language)
+        if isinstance(term, ox.NamedNode):
+            label = self.labels.label(term.value, self.lang)
+            return Value(label or compact(term.value), str(term))
+        return Value(str(term), str(term))
+
+
+def diff_triples(
+    old: Iterable[ox.Triple], new: Iterable[ox.Triple], labels: Labels, lang: str = "en"
+) -> Diff:
+    """The differences between two sets of triples, grouped by subject and property."""
+    old_set, new_set = set(old), set(new)
+    removed, added = old_set - new_set, new_set - old_set
+    namer = _Namer([*old_set, *new_set], labels, lang)
+    old_subjects = {t.subject.value for t in old_set}
+    new_subjects = {t.subject.value for t in new_set}
+    by_subject: dict[str, dict[str, dict[str, list]]] = defaultdict(
+        lambda: defaultdict(lambda: {"added": [], "removed": []})
+    )
+    for t in removed:
+        by_subject[t.subject.value][t.predicate.value]["removed"].append(t.object)
+    for t in added:
+        by_subject[t.subject.value][t.predicate.value]["added"].append(t.object)
+    resources = []
+    for iri in sorted(by_subject, key=_natural):
+        if iri not in old_subjects:
+            status = "added"
+        elif iri not in new_subjects:
+            status = "removed"
+        else:
+            status = "changed"
+        change = ResourceChange(iri, namer.name(iri), status)
+        for predicate in sorted(by_subject[iri], key=lambda p: (p != RDF_TYPE, p)):
+            change.changes += _property_changes(predicate, by_subject[iri][predicate], namer)
+        resources.append(change)
+    return Diff(lang, resources, len(added), len(removed))
+
+
+def _natural(text: str) -> list:
+    import re
+
+    return [int(p) if p.isdigit() else p for p in re.split(r"([0-9]+)", text)]
+
+
+def _property_changes(
+    predicate: str, values: dict[str, list], namer: _Namer
+) -> list[PropertyChange]:
+    """Pair a removed and an added value of the same language (or both IRIs) as a change."""
+    label = namer.labels.label(predicate, namer.lang) or compact(predicate)
+    groups: dict[str | None, PropertyChange] = {}
+
+    def group(term) -> PropertyChange:
+        key = term.language if isinstance(term, ox.Literal) else None
+        if key not in groups:
+            groups[key] = PropertyChange(predicate, label, key)
+        return groups[key]
+
+    for term in sorted(values["removed"], key=str):
+        group(term).removed.append(namer.value(term))
+    for term in sorted(values["added"], key=str):
+        group(term).added.append(namer.value(term))
+    for change in groups.values():
+        if len(change.added) == 1 and len(change.removed) == 1:
+            change.changed.append((change.removed.pop(), change.added.pop()))
+    return [groups[k] for k in sorted(groups, key=lambda k: k or "")]
+
+
+# ---------------------------------------------------------------------------
+# Text
+# ---------------------------------------------------------------------------
+
+
+def excerpt(old: str, new: str, context: int = 12) -> tuple[str, str]:
+    """Both texts cut down to the changed middle (in ［ ］) with a little context."""
+    limit = min(len(old), len(new))
+    start = 0
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < limit - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    if start + end == 0 or (len(old) <= 2 * context and len(new) <= 2 * context):
+        return old, new
+
+    def cut(text: str) -> str:
+        middle = text[start : len(text) - end]
+        left = text[max(0, start - context) : start]
+        right = text[len(text) - end : len(text) - end + context]
+        head = "…" if start > context else ""
+        tail = "…" if end > context else ""
+        return f"{head}{left}［{middle}］{right}{tail}"
+
+    return cut(old), cut(new)
+
+
+def _shown(value: Value, limit: int = 60) -> str:
+    text = value.text.replace("\n", "⏎")
+    text = text if len(text) <= limit else text[:limit] + "…"
+    return f"「{text}」" if value.term.startswith('"') else text
+
+
+def render_text(diff: Diff) -> str:
+    lang = diff.lang
+    if diff.empty:
+        return word("none", lang) + "\n"
+    lines = []
+    for resource in diff.resources:
+        lines.append(f"{resource.name}: {word(resource.status, lang)}  <{resource.iri}>")
+        for change in resource.changes:
+            prop = change.label + (f" ({change.lang})" if change.lang else "")
+            for old, new in change.changed:
+                before, after = excerpt(old.text, new.text)
+                lines.append(
+                    f"  {prop} {word('changed', lang)}: "
+                    f"{_shown(Value(before, old.term))} → {_shown(Value(after, new.term))}"
+                )
+            for value in change.removed:
+                lines.append(f"  {prop} {word('removed', lang)}: {_shown(value)}")
+            for value in change.added:
+                lines.append(f"  {prop} {word('added', lang)}: {_shown(value)}")
+    counts = diff.counts()
+    lines.append("")
+    lines.append(
+        word(
+            "summary",
+            lang,
+            total=len(diff.resources),
+            plus=diff.added,
+            minus=diff.removed,
+            **counts,
+        )
+    )
+    return "\n".join(lines) + "\n"
