@@ -16,13 +16,21 @@ from ..config import Config
 from .state import AppState
 
 #: Blueprint modules; each exposes ``bp`` (a flask.Blueprint).
-BLUEPRINTS: tuple[str, ...] = ("health", "sparql")
+BLUEPRINTS: tuple[str, ...] = (
+    "health",
+    "i18n",
+    "linkeddata",
+    "sparql",
+    "catalog",
+    "dumps",
+    "ontology_docs",
+    "home", "assets", "query_page", "search_page", "plan_page")
 
 
 def create_app(config: Config | None = None, state: AppState | None = None) -> Flask:
     """Build the WSGI application.  ``state`` may be given by tests or the server."""
     config = config or Config.from_env()
-    app = Flask("kgraph", template_folder="../templates", static_folder="../static")
+    app = Flask("kgraph", template_folder="templates", static_folder="static")
     app.config["MAX_CONTENT_LENGTH"] = max(config.max_body_bytes, config.max_upload_bytes)
     app.extensions["kgraph"] = state or AppState.start(config)
     for name in BLUEPRINTS:

@@ -1,0 +1,130 @@
+"""Dereferencing instance IRIs: ``/id/...`` answers with HTML or RDF.
+
+The configured base is mapped onto whatever host serves the request: the request
+path ``P`` names the IRI ``base + P``.  ``Accept`` decides the form (HTML for
+browsers; Turtle, JSON-LD, RDF/XML or N-Triples for programs), as do a ``format``
+parameter and a file suffix (``/id/plan/kawasaki-2022.ttl``).  Every answer says
+``Vary: Accept`` and links each other form with ``rel="alternate"``.  An IRI the
+data does not mention gets a 404 page (HTML or plain text, by ``Accept``).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, request
+from werkzeug.exceptions import HTTPException, NotFound
+
+from ..iris import INSTANCE_ROOT, KGO, KGS, ONTOLOGY_IRI, ONTOLOGY_VERSION_IRI, SHAPES_IRI
+from . import rdfmedia
+from .describe import build_view, describe, exists
+from .i18n import get_lang, t
+from .labels import Labeller
+from .pages import html_page
+from .state import current_state
+
+bp = Blueprint("linkeddata", __name__)
+
+
+def local_href(iri: str) -> str | None:
+    """Where a page links an IRI: ours on this server, others as they are.
+
+    Only ``http(s)`` IRIs are linked, so that data cannot smuggle in a
+    ``javascript:`` link.
+    """
+    base = current_state().config.base
+    root = request.script_root
+    if iri.startswith(base):
+        return f"{root}/{iri[len(base):]}"
+    if iri.startswith(KGO):
+        return f"{root}/ontology#{iri[len(KGO):]}"
+    if iri in (ONTOLOGY_IRI, ONTOLOGY_VERSION_IRI):
+        return f"{root}/ontology"
+    if iri.startswith(KGS):
+        return f"{root}/shapes#{iri[len(KGS):]}"
+    if iri == SHAPES_IRI:
+        return f"{root}/shapes"
+    if iri.startswith(("http://", "https://")):
+        return iri
+    return None
+
+
+def _resolve(rest: str) -> tuple[str, str, str | None] | None:
+    """(IRI, local path, suffix form) for a request path, or ``None`` if unknown."""
+    store = current_state().store
+    base = current_state().config.base + INSTANCE_ROOT
+    for candidate in dict.fromkeys((rest, quote(rest, safe="/:@!$&'()*+,;=~"))):
+        if exists(store, base + candidate):
+            return base + candidate, candidate, None
+    stem, dot, suffix = rest.rpartition(".")
+    if dot and (suffix == "html" or rdfmedia.by_suffix(suffix)):
+        for candidate in dict.fromkeys((stem, quote(stem, safe="/:@!$&'()*+,;=~"))):
+            if exists(store, base + candidate):
+                return base + candidate, candidate, suffix
+    return None
+
+
+@bp.get(f"/{INSTANCE_ROOT}<path:rest>")
+def resource(rest: str) -> Response:
+    resolved = _resolve(rest)
+    if resolved is None:
+        raise NotFound()
+    iri, path, suffix = resolved
+    page = f"{request.script_root}/{INSTANCE_ROOT}{path}"
+    if suffix == "html":
+        media: rdfmedia.RdfMedia | str = rdfmedia.HTML
+    elif suffix:
+        media = rdfmedia.by_suffix(suffix)
+    else:
+        media = rdfmedia.negotiate(html=True)
+
+    store = current_state().store
+    desc = describe(store, iri)
+    if desc is None:  # removed between the two look-ups (a new snapshot)
+        raise NotFound()
+    if media == rdfmedia.HTML:
+        labeller = Labeller(store)
+        view = build_view(store, desc, get_lang(), local_href, labeller)
+        response = html_page(
+            "resource.html",
+            view=view,
+            canonical=iri,
+            formats=[
+                {"label": m.label, "media_type": m.media_type, "href": f"{page}.{m.suffix}"}
+                for m in rdfmedia.RDF_MEDIA
+            ],
+        )
+    else:
+        response = rdfmedia.rdf_response(desc.triples, media)
+    response.vary.add("Accept")
+    links = rdfmedia.alternate_links(lambda m: f"{page}.{m.suffix}", html_url=f"{page}.html")
+    links.append(f'<{iri}>; rel="canonical"')
+    response.headers["Link"] = ", ".join(links)
+    if not suffix:
+        ext = "html" if media == rdfmedia.HTML else media.suffix
+        response.headers["Content-Location"] = f"{page}.{ext}"
+    return response
+
+
+@bp.app_errorhandler(404)
+def not_found(error: HTTPException) -> Response:
+    """A 404 page for people; programs get the site's plain-text error answer."""
+    try:
+        wants_html = rdfmedia.negotiate(html=True) == rdfmedia.HTML
+    except HTTPException:
+        wants_html = False
+    if wants_html and not hasattr(error, "message"):
+        response = html_page("404.html", status=404, path=request.path)
+    else:
+        response = _plain_error(error)
+    response.vary.add("Accept")
+    return response
+
+
+def _plain_error(error: HTTPException) -> Response:
+    try:
+        from .errors import handle_http_error
+    except ImportError:  # the shared error module is optional
+        body = f"{t('err.404.title')}: {request.path}\n{t('err.404.body')}\n"
+        return Response(body, status=404, mimetype="text/plain")
+    return handle_http_error(error)
