@@ -490,6 +490,14 @@ def test_passages_hold_the_raw_source_lines(store: ox.Store) -> None:
         assert value == "\n".join(lines[int(start) - 1:int(end)]), (start, end)
 
 
+def test_every_passage_is_cited(store: ox.Store) -> None:
+    """Every line range kept as a passage is where some resource was transcribed from."""
+    assert select(store, """
+        SELECT ?p WHERE {
+            ?p a kgo:SourcePassage . FILTER NOT EXISTS { ?r prov:wasDerivedFrom ?p }
+        }""") == []
+
+
 def test_entries_graph_holds_only_the_table(store: ox.Store) -> None:
     rows = select(store, f"""
         SELECT DISTINCT ?class WHERE {{
