@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -132,6 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     from werkzeug.serving import run_simple
+
+    # SIGTERM ends the development server like Ctrl-C: executors stopped, temporary
+    # snapshot removed (gunicorn handles its own signals).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
     from kgraph.web.executor import close_pools
     from kgraph.web.sparql import executor_pool

@@ -133,12 +133,33 @@ def default_aliases(offers: Sequence[str]) -> dict[str, str]:
     return {alias: target for alias, target in table.items() if target in offers}
 
 
+def without_parameters(accept: MIMEAccept) -> MIMEAccept:
+    """``Accept`` with media type parameters dropped.
+
+    Every answer is UTF-8, so ``charset=utf-8`` (or none) matches; a range that asks
+    for another charset is left out.  Werkzeug would otherwise not match
+    ``text/turtle; charset=utf-8`` with the offer ``text/turtle``.
+    """
+    values = []
+    for value, quality in accept:
+        media_type, _, params = value.partition(";")
+        charset = ""
+        for param in params.split(";"):
+            key, _, val = param.partition("=")
+            if key.strip().lower() == "charset":
+                charset = val.strip().strip('"').lower()
+        if charset and charset not in ("utf-8", "utf8"):
+            continue
+        values.append((media_type.strip(), quality))
+    return MIMEAccept(values)
+
+
 def choose(accept: MIMEAccept, offers: Sequence[str], aliases: Mapping[str, str]) -> str:
     """Best offer for an ``Accept`` header (first offer when there is none)."""
     if not accept:
         return offers[0]
     candidates = list(offers) + [a for a in aliases if a not in offers]
-    best = accept.best_match(candidates)
+    best = without_parameters(accept).best_match(candidates)
     if best is None:
         raise NotAcceptable(offers, accept.to_header() or "*/*")
     return aliases.get(best, best)
