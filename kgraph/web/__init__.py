@@ -24,7 +24,12 @@ BLUEPRINTS: tuple[str, ...] = (
     "catalog",
     "dumps",
     "ontology_docs",
-    "home", "assets", "query_page", "search_page", "plan_page")
+    "home",
+    "assets",
+    "query_page",
+    "search_page",
+    "plan_page",
+)
 
 
 def create_app(config: Config | None = None, state: AppState | None = None) -> Flask:
