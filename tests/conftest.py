@@ -22,3 +22,29 @@ def server() -> Iterator[ServerURL]:
 @pytest.fixture(scope="session")
 def sparql_url(server: ServerURL) -> str:
     return server + "sparql"
+
+
+@pytest.fixture(scope="session")
+def small_data(tmp_path_factory) -> str:
+    """A TriG file: 3 named graphs of 100 triples each, plus 2 default-graph triples.
+
+    Small enough to validate in no time, big enough that a four-way cross product
+    over it (10^10 solutions) runs for hours.
+    """
+    folder = tmp_path_factory.mktemp("small-data")
+    lines = []
+    for g in range(3):
+        lines.append(f"<http://example.org/graph/{g}> {{")
+        for i in range(100):
+            lines.append(
+                f'  <http://example.org/item/{g}-{i}> <http://example.org/value> {i} ; '
+                f'<http://example.org/label> "item {g}-{i}"@en .'
+                if i % 2 == 0
+                else f"  <http://example.org/item/{g}-{i}> <http://example.org/value> {i} ."
+            )
+        lines.append("}")
+    lines.append("<http://example.org/in-default> <http://example.org/value> -1 .")
+    lines.append("<http://example.org/in-default> <http://example.org/label> \"default\" .")
+    path = folder / "small.trig"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)

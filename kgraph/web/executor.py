@@ -375,6 +375,7 @@ def handle(child: _Child, message: dict, send: Callable[[Any], None]) -> Any:
             max_rows=message["max_rows"],
             base_iri=message.get("base_iri"),
             prefixes=message.get("prefixes"),
+            remote_allowed=message.get("remote_allowed", False),
         )
     if op == "update":
         return apply_update(child, message, send)

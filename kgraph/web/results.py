@@ -81,6 +81,7 @@ def run_query(
     max_rows: int,
     base_iri: str | None = None,
     prefixes: Mapping[str, str] | None = None,
+    remote_allowed: bool = False,
 ) -> Outcome:
     """Evaluate and serialise; syntax errors come back as a 400 outcome."""
     kwargs: dict[str, object] = {"base_iri": base_iri, "prefixes": dict(prefixes or {})}
@@ -91,10 +92,24 @@ def run_query(
         kwargs["use_default_graph_as_union"] = True
     try:
         results = store.query(text, **kwargs)
+        return _serialise(results, result_type, graph_type, max_rows, prefixes)
     except SyntaxError as error:
         return Outcome(400, error="syntax", detail=_syntax_detail(error))
     except ValueError as error:
         return Outcome(400, error="query", detail=str(error))
+    except OSError as error:
+        if remote_allowed:  # an allow-listed SERVICE failed: the remote's fault
+            return Outcome(502, error="remote", detail=str(error))
+        raise
+
+
+def _serialise(
+    results: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples,
+    result_type: str | None,
+    graph_type: str | None,
+    max_rows: int,
+    prefixes: Mapping[str, str] | None,
+) -> Outcome:
     if isinstance(results, ox.QueryBoolean):
         if result_type is None:
             return Outcome(406, error="not-acceptable", form="ASK")

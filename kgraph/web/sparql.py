@@ -126,6 +126,10 @@ MSG = {
         "{keyword} <{iri}> は拒否されました。このサーバーは運用者が許可したホスト"
         "（KGRAPH_ALLOWED_HOSTS）以外には接続しません。",
     ),
+    "remote_failed": M(
+        "An allow-listed remote SPARQL service failed:",
+        "許可されたリモートの SPARQL サービスでエラーが発生しました:",
+    ),
     "updates_off": M(
         "Updates are disabled on this server (no operator token is configured).",
         "このサーバーでは更新は無効です（運用者トークンが設定されていません）。",
@@ -419,6 +423,7 @@ def run_query(operation: Operation) -> Response:
         "max_rows": config.max_rows,
         "base_iri": config.base,
         "prefixes": PREFIXES,
+        "remote_allowed": bool(analysis.remotes),
     }
     outcome = call_executor(state, message, budget)
     return outcome_response(outcome, config.max_rows)
@@ -469,6 +474,8 @@ def outcome_response(outcome: Outcome, max_rows: int) -> Response:
         raise NotAcceptable(offers, request.headers.get("Accept", "*/*"))
     if outcome.status < 500:
         raise ApiError(outcome.status, _msg("query_error"), outcome.detail)
+    if outcome.error == "remote":
+        raise ApiError(502, _msg("remote_failed"), outcome.detail)
     current_app.logger.error(
         "query failed in the executor: %s; %s", outcome.detail, errors.query_for_log()
     )
