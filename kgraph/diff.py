@@ -240,6 +240,15 @@ def _shown(value: Value, limit: int = 60) -> str:
     return f"「{text}」" if value.term.startswith('"') else text
 
 
+def _kind(term: str) -> str:
+    """The datatype (prefixed) of a literal in N-Triples form, or "IRI"."""
+    if term.startswith("<"):
+        return "IRI"
+    if '"^^<' in term:
+        return compact(term.rsplit("^^<", 1)[1].rstrip(">"))
+    return "xsd:string" if term.endswith('"') else "rdf:langString"
+
+
 def render_text(diff: Diff) -> str:
     lang = diff.lang
     if diff.empty:
@@ -251,10 +260,14 @@ def render_text(diff: Diff) -> str:
             prop = change.label + (f" ({change.lang})" if change.lang else "")
             for old, new in change.changed:
                 before, after = excerpt(old.text, new.text)
-                lines.append(
-                    f"  {prop} {word('changed', lang)}: "
-                    f"{_shown(Value(before, old.term))} → {_shown(Value(after, new.term))}"
+                shown_old, shown_new = (
+                    _shown(Value(before, old.term)),
+                    _shown(Value(after, new.term)),
                 )
+                if shown_old == shown_new:  # same text, other datatype or kind of term
+                    shown_old += f" ({_kind(old.term)})"
+                    shown_new += f" ({_kind(new.term)})"
+                lines.append(f"  {prop} {word('changed', lang)}: {shown_old} → {shown_new}")
             for value in change.removed:
                 lines.append(f"  {prop} {word('removed', lang)}: {_shown(value)}")
             for value in change.added:

@@ -8,6 +8,7 @@ same :class:`~kgraph.reports.view.ReportView`, so they say the same thing.
 from __future__ import annotations
 
 import json
+from importlib.resources import files
 
 from ..validation import SEVERITIES, Report
 from .labels import Labels, labels_from_graph, labels_from_quads, labels_from_store
@@ -78,4 +79,5 @@ def render_html(view: ReportView, subject: str | None = None) -> str:
         lstrip_blocks=True,
     )
     template = env.get_template("reports/standalone.html")
-    return template.render(**template_context(view), subject=subject, version=__version__)
+    css = files("kgraph").joinpath("static/reports.css").read_text(encoding="utf-8")
+    return template.render(**template_context(view), subject=subject, version=__version__, css=css)

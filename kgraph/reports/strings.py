@@ -42,6 +42,38 @@ STRINGS: dict[str, dict[str, str]] = {
     "generated": {"ja": "作成", "en": "generated"},
     "language": {"ja": "言語", "en": "language"},
     "other_language": {"ja": "English", "en": "日本語"},
+    "page_served": {
+        "ja": "公開中のデータを SHACL シェイプで検証した結果です。"
+        "対象の名称から各資源のページへ移動できます。",
+        "en": "The served data checked against the SHACL shapes. Each focus node links to "
+        "its page.",
+    },
+    "page_upload": {
+        "ja": "公開中のデータを「{name}」で置き換えた場合の検証結果です。"
+        "公開中のデータは変更していません。",
+        "en": "The report for the served data with {name!r} in place. The served data has "
+        "not been changed.",
+    },
+    "upload_label": {
+        "ja": "ファイルを検証する"
+        "（Turtle・JSON-LD・TriG・N-Quads、または事業一覧表の CSV・XLSX）",
+        "en": "Check a file (Turtle, JSON-LD, TriG, N-Quads, or a plan spreadsheet in CSV or XLSX)",
+    },
+    "upload_button": {"ja": "検証する", "en": "Check"},
+    "upload_help": {
+        "ja": "ファイル名の付いたグラフ（例：entries.ttl は entries グラフ）、"
+        "表は事業のグラフを置き換えて検証します。公開はしません。上限 {mb} MB。",
+        "en": "A file replaces the graph named after it (entries.ttl: the entries graph); "
+        "a spreadsheet replaces the entries graph. Nothing is published. Limit {mb} MB.",
+    },
+    "upload_problems": {
+        "ja": "ファイルを読めません（{n} 件）",
+        "en": "The file cannot be read ({n} problem(s))",
+    },
+    "served_unchanged": {
+        "ja": "公開中のデータは変更していません。",
+        "en": "The served data has not been changed.",
+    },
 }
 
 #: Plain words for the SHACL constraint components people meet most often.

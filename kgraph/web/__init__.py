@@ -29,6 +29,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "query_page",
     "search_page",
     "plan_page",
+    "validation_pages",
 )
 
 
