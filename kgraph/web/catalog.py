@@ -28,6 +28,7 @@ from . import rdfmedia
 from .dumps import DUMPS, data_version
 from .i18n import get_lang
 from .labels import RDF_TYPE, RDFS_LABEL, Labeller, pick
+from .mirror import page_store
 from .pages import html_page
 from .state import AppState, current_state
 
@@ -110,7 +111,7 @@ def dataset_stats(state: AppState) -> Stats:
     with _stats_lock:
         found = _stats.get(key)
     if found is None:
-        found = compute_stats(state.store, uri_space(state))
+        found = compute_stats(page_store(state), uri_space(state))
         with _stats_lock:
             _stats.clear()
             _stats[key] = found
@@ -222,7 +223,7 @@ class Addresses:
 
 def dataset_iri(state: AppState) -> str:
     """The dataset the data describes (a ``dcat:Dataset`` in the URI space)."""
-    store = state.store
+    store = page_store(state)
     space = uri_space(state)
     found = sorted(
         q.subject.value
@@ -256,7 +257,7 @@ def _dataset_titles(store: ox.Store, dataset: str) -> list[ox.Literal]:
 
 def void_triples(state: AppState) -> list[ox.Triple]:
     """The VoID description of the served dataset."""
-    store = state.store
+    store = page_store(state)
     stats = dataset_stats(state)
     where = Addresses(state.config.base)
     dataset = dataset_iri(state)
@@ -332,7 +333,7 @@ def _fragment(iri: str) -> str:
 
 def dcat_triples(state: AppState) -> list[ox.Triple]:
     """The DCAT-AP 3.0.1 catalogue: catalogue, dataset, distributions, data service."""
-    store = state.store
+    store = page_store(state)
     where = Addresses(state.config.base)
     dataset = dataset_iri(state)
     ds = N(dataset)
@@ -504,7 +505,7 @@ def _document(triples: Iterable[ox.Triple], template: str, iri: str, path: str, 
     if media == rdfmedia.HTML:
         from .linkeddata import local_href
 
-        labeller, lang = Labeller(current_state().store), get_lang()
+        labeller, lang = Labeller(page_store(current_state())), get_lang()
         context.update(local=local_href, short=compact,
                        label=lambda term: labeller.label(term, lang))
         response = html_page(template, iri=iri, page=page, formats=[
@@ -565,7 +566,7 @@ class Overview:
 def _overview(state: AppState) -> Overview:
     from .linkeddata import local_href
 
-    store = state.store
+    store = page_store(state)
     lang = get_lang()
     labeller = Labeller(store)
     dataset = dataset_iri(state)

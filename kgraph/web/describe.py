@@ -349,5 +349,5 @@ def jsonld_for_html(triples: list[ox.Triple]) -> str:
     ``</script>`` cannot end the script element.
     """
     data = json.loads(ox.serialize(triples, format=ox.RdfFormat.JSON_LD) or b"[]")
-    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

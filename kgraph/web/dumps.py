@@ -28,6 +28,7 @@ from werkzeug.exceptions import NotFound
 from ..gate import config_sources
 from ..iris import PREFIXES
 from ..snapshots import SnapshotStore
+from .mirror import page_store
 from .pages import html_page
 from .state import AppState, current_state
 
@@ -192,7 +193,7 @@ def download(name: str) -> Response:
         raise NotFound()
     state = current_state()
     version = data_version(state)
-    store = state.store
+    store = page_store(state)
     response = Response(gzip_stream(serialized_chunks(store, dump)), mimetype=GZIP)
     # Never buffer the generator (Werkzeug would, to compute a Content-Length).
     response.implicit_sequence_conversion = False

@@ -22,6 +22,7 @@ from .dumps import DUMPS, data_version
 from .i18n import get_lang
 from .labels import RDF_TYPE, Labeller
 from .linkeddata import local_href
+from .mirror import page_store
 from .pages import html_page
 from .state import current_state
 
@@ -38,7 +39,7 @@ START_CLASSES = (KGO + "ClimateActionPlan", KGO + "BasicDirection", KGO + "Polic
 @bp.get("/")
 def index() -> Response:
     state = current_state()
-    store = state.store
+    store = page_store(state)
     lang = get_lang()
     labeller = Labeller(store)
     view = _overview(state)
@@ -93,7 +94,7 @@ def _dataset_jsonld(state, view) -> str:
         data["license"] = _absolute(view.licence["href"])
     if view.publisher:
         data["publisher"] = {"@type": "Organization", "name": view.publisher[0]}
-    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException, NotFound
 
@@ -20,6 +21,7 @@ from . import rdfmedia
 from .describe import build_view, describe, exists
 from .i18n import get_lang, t
 from .labels import Labeller
+from .mirror import page_store
 from .pages import html_page
 from .state import current_state
 
@@ -49,24 +51,29 @@ def local_href(iri: str) -> str | None:
     return None
 
 
-def _resolve(rest: str) -> tuple[str, str, str | None] | None:
-    """(IRI, local path, suffix form) for a request path, or ``None`` if unknown."""
-    store = current_state().store
-    base = current_state().config.base + INSTANCE_ROOT
-    for candidate in dict.fromkeys((rest, quote(rest, safe="/:@!$&'()*+,;=~"))):
+def _resolve(store: ox.Store, base: str, rest: str) -> tuple[str, str, str | None] | None:
+    """(IRI, local path, suffix) for a request path under ``/id/``, or ``None``."""
+    for candidate in _spellings(rest):
         if exists(store, base + candidate):
             return base + candidate, candidate, None
     stem, dot, suffix = rest.rpartition(".")
     if dot and (suffix == "html" or rdfmedia.by_suffix(suffix)):
-        for candidate in dict.fromkeys((stem, quote(stem, safe="/:@!$&'()*+,;=~"))):
+        for candidate in _spellings(stem):
             if exists(store, base + candidate):
                 return base + candidate, candidate, suffix
     return None
 
 
+def _spellings(path: str) -> list[str]:
+    """The path as Werkzeug decoded it, and percent-encoded again (IRIs may use either)."""
+    return list(dict.fromkeys((path, quote(path, safe="/:@!$&'()*+,;=~"))))
+
+
 @bp.get(f"/{INSTANCE_ROOT}<path:rest>")
 def resource(rest: str) -> Response:
-    resolved = _resolve(rest)
+    state = current_state()
+    store = page_store(state)
+    resolved = _resolve(store, state.config.base + INSTANCE_ROOT, rest)
     if resolved is None:
         raise NotFound()
     iri, path, suffix = resolved
@@ -78,9 +85,8 @@ def resource(rest: str) -> Response:
     else:
         media = rdfmedia.negotiate(html=True)
 
-    store = current_state().store
     desc = describe(store, iri)
-    if desc is None:  # removed between the two look-ups (a new snapshot)
+    if desc is None:  # pragma: no cover - _resolve found it in the same store
         raise NotFound()
     if media == rdfmedia.HTML:
         labeller = Labeller(store)

@@ -1,0 +1,161 @@
+"""Dumps: content, streaming, ETag / Last-Modified, conditional GET and HEAD."""
+
+from __future__ import annotations
+
+import gzip
+from email.utils import format_datetime, parsedate_to_datetime
+
+import pyoxigraph as ox
+import pytest
+import requests
+from linkeddata_support import fixture_app
+
+from kgraph.web import dumps
+
+NQ = "/dumps/kgraph.nq.gz"
+TTL = "/dumps/kgraph.ttl.gz"
+
+
+@pytest.fixture(scope="module")
+def app():
+    return fixture_app()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def store_of(app) -> ox.Store:
+    return app.extensions["kgraph"].store
+
+
+def test_nquads_dump_is_every_quad(app, client):
+    response = client.get(NQ)
+    assert response.status_code == 200
+    assert response.mimetype == "application/gzip"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="kgraph.nq.gz"'
+    quads = set(ox.parse(gzip.decompress(response.data), format=ox.RdfFormat.N_QUADS))
+    assert quads == set(store_of(app))
+
+
+def test_turtle_dump_is_the_union_of_the_graphs(app, client):
+    response = client.get(TTL)
+    triples = list(ox.parse(gzip.decompress(response.data), format=ox.RdfFormat.TURTLE))
+    expected = {q.triple for q in store_of(app)}
+    assert len(triples) == len(set(triples)) == len(expected)
+    assert {ox.Triple(t.subject, t.predicate, t.object) for t in triples} == expected
+
+
+def test_dumps_are_streamed(client):
+    response = client.get(NQ, buffered=False)
+    assert response.is_streamed
+    assert "Content-Length" not in response.headers
+    response.close()
+
+
+@pytest.mark.parametrize("dump", dumps.DUMPS, ids=lambda d: d.key)
+def test_batches_concatenate_to_the_whole_dump(app, monkeypatch, dump):
+    monkeypatch.setattr(dumps, "BATCH", 50)
+    store = store_of(app)
+    chunks = list(dumps.serialized_chunks(store, dump))
+    assert len(chunks) > 5
+    data = gzip.decompress(b"".join(dumps.gzip_stream(chunks)))
+    fmt = ox.RdfFormat.N_QUADS if dump.keeps_graphs else ox.RdfFormat.TURTLE
+    parsed = set(ox.parse(data, format=fmt))
+    if dump.keeps_graphs:
+        assert parsed == set(store)
+    else:
+        assert {ox.Triple(t.subject, t.predicate, t.object) for t in parsed} == {
+            q.triple for q in store}
+
+
+def test_etag_and_last_modified(client):
+    response = client.get(NQ)
+    etag, weak = response.get_etag()
+    assert etag and weak
+    assert response.last_modified is not None
+    assert client.get(TTL).get_etag()[0] != etag  # one tag per dump
+
+
+@pytest.mark.parametrize("path", [NQ, TTL])
+def test_if_none_match_gives_304_without_body(client, path):
+    etag = client.get(path).headers["ETag"]
+    for value in (etag, etag.removeprefix("W/"), f'"other", {etag}', "*"):
+        response = client.get(path, headers={"If-None-Match": value})
+        assert response.status_code == 304, value
+        assert response.data == b""
+        assert response.headers["ETag"] == etag
+    assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_if_modified_since(client):
+    last_modified = parsedate_to_datetime(client.get(NQ).headers["Last-Modified"])
+    same = client.get(NQ, headers={"If-Modified-Since": format_datetime(last_modified,
+                                                                        usegmt=True)})
+    assert same.status_code == 304
+    earlier = last_modified.replace(year=last_modified.year - 1)
+    older = client.get(NQ, headers={"If-Modified-Since": format_datetime(earlier, usegmt=True)})
+    assert older.status_code == 200
+    assert gzip.decompress(older.data)
+
+
+def test_head_has_the_get_headers_and_no_body(client):
+    get = client.get(TTL)
+    head = client.head(TTL)
+    assert head.status_code == 200
+    assert head.data == b""
+    for name in ("Content-Type", "ETag", "Last-Modified", "Content-Disposition",
+                 "Cache-Control"):
+        assert head.headers[name] == get.headers[name], name
+    conditional = client.head(TTL, headers={"If-None-Match": get.headers["ETag"]})
+    assert conditional.status_code == 304
+
+
+def test_head_and_304_never_serialise_the_data(client, monkeypatch):
+    started = []
+
+    def spy(store, dump):
+        started.append(dump.key)
+        yield b""
+
+    monkeypatch.setattr(dumps, "serialized_chunks", spy)
+    etag = client.head(NQ).headers["ETag"]
+    client.get(NQ, headers={"If-None-Match": etag})
+    assert started == []
+    client.get(NQ)
+    assert started == ["nquads"]
+
+
+def test_unknown_dump_is_404(client):
+    assert client.get("/dumps/kgraph.zip").status_code == 404
+
+
+def test_same_data_same_etag_other_data_other_etag():
+    first = fixture_app().test_client().get(NQ).headers["ETag"]
+    again = fixture_app().test_client().get(NQ).headers["ETag"]
+    other = fixture_app("http://other.test/").test_client().get(NQ).headers["ETag"]
+    assert first == again
+    assert first != other
+
+
+def test_dumps_page_lists_the_files(client):
+    html = client.get("/dumps/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'href="/dumps/kgraph.nq.gz"' in html and 'href="/dumps/kgraph.ttl.gz"' in html
+
+
+@pytest.mark.server
+def test_real_server_conditional_get_and_head(server):
+    url = server + NQ.lstrip("/")
+    first = requests.get(url, timeout=60)
+    assert first.status_code == 200
+    assert gzip.decompress(first.content)
+    etag, last_modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert requests.get(url, headers={"If-None-Match": etag}, timeout=30).status_code == 304
+    assert requests.get(url, headers={"If-Modified-Since": last_modified},
+                        timeout=30).status_code == 304
+    head = requests.head(url, timeout=30)
+    assert head.status_code == 200
+    assert head.headers["ETag"] == etag
+    assert head.headers["Last-Modified"] == last_modified
+    assert head.content == b""

@@ -1,0 +1,247 @@
+"""Dereferencing instance IRIs: forms, headers, descriptions, 404s (Flask test client).
+
+The app serves the ontology, ``data/dataset.ttl`` and a small fixture
+(``tests/fixtures/linkeddata/mini.ttl``) so that every expectation can be read off
+the fixture.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from linkeddata_support import BASE, fixture_app
+from rdflib.compare import isomorphic
+from requests.utils import parse_header_links
+
+from kgraph.web.catalog import compute_stats
+from kgraph.web.describe import describe
+
+ENTRY = "id/plan/kawasaki-2022/entry/055"
+ACTIVITY = f"{ENTRY}/activity/1"
+KGO = rdflib.Namespace("https://w3id.org/kgraph/ontology#")
+RDFS = rdflib.RDFS
+FORMATS = {
+    "text/turtle": ("ttl", "turtle"),
+    "application/ld+json": ("jsonld", "json-ld"),
+    "application/rdf+xml": ("rdf", "xml"),
+    "application/n-triples": ("nt", "nt"),
+}
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.fixture(scope="module")
+def app():
+    return fixture_app()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def store_of(app) -> ox.Store:
+    return app.extensions["kgraph"].store
+
+
+def graph_of(response) -> rdflib.Graph:
+    media_type = response.mimetype
+    return rdflib.Graph().parse(data=response.data, format=FORMATS[media_type][1])
+
+
+def expected_description(app, path: str) -> rdflib.Graph:
+    """What the store says: own statements, incoming statements, labels of neighbours."""
+    store = store_of(app)
+    iri = ox.NamedNode(BASE + path)
+    label = ox.NamedNode(str(RDFS.label))
+    triples = {q.triple for q in store.quads_for_pattern(iri, None, None)}
+    triples |= {q.triple for q in store.quads_for_pattern(None, None, iri)}
+    neighbours = {t.object for t in triples if t.subject == iri and isinstance(t.object,
+                                                                              ox.NamedNode)}
+    neighbours |= {t.subject for t in triples if t.object == iri}
+    for n in neighbours - {iri}:
+        triples |= {q.triple for q in store.quads_for_pattern(n, label, None)}
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    return rdflib.Graph().parse(data=data, format="nt")
+
+
+# ---------------------------------------------------------------------------
+# Content negotiation
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("accept", [BROWSER, "*/*", "text/html", None])
+def test_browsers_and_unspecific_clients_get_html(client, accept):
+    headers = {"Accept": accept} if accept else {}
+    response = client.get(f"/{ENTRY}", headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert "Accept" in response.vary
+
+
+@pytest.mark.parametrize("media_type", list(FORMATS))
+def test_programs_get_the_description_in_the_form_they_ask_for(app, client, media_type):
+    response = client.get(f"/{ENTRY}", headers={"Accept": media_type})
+    assert response.status_code == 200
+    assert response.mimetype == media_type
+    assert "Accept" in response.vary
+    assert isomorphic(graph_of(response), expected_description(app, ENTRY))
+    suffix = FORMATS[media_type][0]
+    assert response.headers["Content-Location"] == f"/{ENTRY}.{suffix}"
+
+
+@pytest.mark.parametrize("media_type", list(FORMATS))
+def test_suffix_and_format_parameter_select_the_form(app, client, media_type):
+    suffix = FORMATS[media_type][0]
+    by_suffix = client.get(f"/{ENTRY}.{suffix}", headers={"Accept": "text/html"})
+    by_param = client.get(f"/{ENTRY}", query_string={"format": suffix},
+                          headers={"Accept": "text/html"})
+    for response in (by_suffix, by_param):
+        assert response.status_code == 200
+        assert response.mimetype == media_type
+        assert isomorphic(graph_of(response), expected_description(app, ENTRY))
+
+
+def test_html_suffix_and_format(client):
+    assert client.get(f"/{ENTRY}.html", headers={"Accept": "text/turtle"}).mimetype == "text/html"
+    response = client.get(f"/{ENTRY}", query_string={"format": "html"},
+                          headers={"Accept": "text/turtle"})
+    assert response.mimetype == "text/html"
+
+
+def test_link_header_names_every_form_and_the_canonical_iri(client):
+    response = client.get(f"/{ENTRY}", headers={"Accept": "text/turtle"})
+    links = response.headers["Link"]
+    for media_type, (suffix, _) in FORMATS.items():
+        assert f'</{ENTRY}.{suffix}>; rel="alternate"; type="{media_type}"' in links
+    assert f'</{ENTRY}.html>; rel="alternate"; type="text/html"' in links
+    assert f'<{BASE}{ENTRY}>; rel="canonical"' in links
+
+
+def test_the_alternate_links_resolve(client):
+    response = client.get(f"/{ENTRY}", headers={"Accept": "text/turtle"})
+    alternates = [link for link in parse_header_links(response.headers["Link"])
+                  if link["rel"] == "alternate"]
+    assert len(alternates) == 5
+    for link in alternates:
+        answer = client.get(link["url"])
+        assert answer.status_code == 200
+        assert answer.mimetype == link["type"]
+
+
+def test_unacceptable_accept_gets_406(client):
+    response = client.get(f"/{ENTRY}", headers={"Accept": "image/png"})
+    assert response.status_code == 406
+
+
+def test_unknown_format_parameter_is_a_client_error(client):
+    response = client.get(f"/{ENTRY}", query_string={"format": "docx"})
+    assert 400 <= response.status_code < 500
+
+
+# ---------------------------------------------------------------------------
+# 404
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [
+    "/id/plan/kawasaki-2022/entry/999",
+    "/id/nothing",
+    f"/{ENTRY}.docx",
+    f"/{ENTRY}/",
+    "/id/%E3%81%82",
+    "/id/plan/kawasaki-2022/entry/055.ttl.ttl",
+])
+def test_unknown_iris_get_a_404_page_for_people(client, path):
+    response = client.get(path, headers={"Accept": BROWSER})
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "<!DOCTYPE html>" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("accept", ["text/turtle", "application/ld+json", "text/plain"])
+def test_unknown_iris_get_plain_text_for_programs(client, accept):
+    response = client.get("/id/plan/kawasaki-2022/entry/999", headers={"Accept": accept})
+    assert response.status_code == 404
+    assert response.mimetype == "text/plain"
+
+
+def test_unknown_non_resource_paths_get_the_404_page_too(client):
+    response = client.get("/no/such/page", headers={"Accept": BROWSER})
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+
+
+# ---------------------------------------------------------------------------
+# Descriptions
+# ---------------------------------------------------------------------------
+
+
+def test_description_has_own_incoming_and_neighbour_labels(app, client):
+    graph = graph_of(client.get(f"/{ACTIVITY}", headers={"Accept": "text/turtle"}))
+    activity = rdflib.URIRef(BASE + ACTIVITY)
+    entry = rdflib.URIRef(BASE + ENTRY)
+    sub = rdflib.URIRef(BASE + ACTIVITY + "/sub/1")
+    assert (activity, RDFS.label, rdflib.Literal("Work under the Kawasaki Hydrogen Strategy",
+                                                 lang="en")) in graph
+    assert (entry, KGO.activity, activity) in graph  # points to it
+    assert (entry, RDFS.label, rdflib.Literal("水素戦略・カーボンニュートラル産業推進事業",
+                                              lang="ja")) in graph
+    assert (sub, RDFS.label, rdflib.Literal("細目その一", lang="ja")) in graph
+    # Nothing else about the neighbours (their own descriptions are one request away).
+    assert (entry, KGO.overview, None) not in graph
+
+
+def test_a_resource_known_only_as_an_object_is_described_by_what_points_to_it(app, client):
+    response = client.get("/id/org/kawasaki-city/environment-bureau",
+                          headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    graph = graph_of(response)
+    assert (rdflib.URIRef(BASE + ENTRY), KGO.responsibleDepartment,
+            rdflib.URIRef(BASE + "id/org/kawasaki-city/environment-bureau")) in graph
+
+
+def test_descriptions_together_are_the_data_of_the_uri_space(app):
+    """Every triple that touches the URI space is in some description, and no other."""
+    store = store_of(app)
+    space = BASE + "id/"
+    stats = compute_stats(store, space)
+    union: set[ox.Triple] = set()
+    for iri in stats.resources:
+        union |= set(describe(store, iri).triples)
+    touching = {
+        q.triple for q in store
+        if q.subject.value.startswith(space) or (
+            isinstance(q.object, ox.NamedNode) and q.object.value.startswith(space))
+    }
+    assert touching <= union
+    assert union <= {q.triple for q in store}
+
+
+def test_embedded_json_ld_is_the_description(app, client):
+    html = client.get(f"/{ENTRY}", headers={"Accept": "text/html"}).get_data(as_text=True)
+    start = html.index('<script type="application/ld+json">') + len(
+        '<script type="application/ld+json">')
+    data = html[start: html.index("</script>", start)]
+    graph = rdflib.Graph().parse(data=json.dumps(json.loads(data)), format="json-ld")
+    assert isomorphic(graph, expected_description(app, ENTRY))
+
+
+# ---------------------------------------------------------------------------
+# Base mapping
+# ---------------------------------------------------------------------------
+
+
+def test_the_base_is_mapped_onto_the_serving_host():
+    base = "https://data.example.org/kgraph/"
+    app = fixture_app(base)
+    client = app.test_client()
+    response = client.get(f"/{ENTRY}", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    graph = graph_of(response)
+    assert (rdflib.URIRef(base + ENTRY), RDFS.label, None) in graph
+    html = client.get(f"/{ENTRY}", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert f'href="/{ENTRY}/activity/1"' in html  # linked on this server, not the base host
+    assert f'<link rel="canonical" href="{base}{ENTRY}">' in html
