@@ -20,7 +20,7 @@ from ..iris import graph_iri
 from ..snapshots import SnapshotStore
 from ..table.context import ContextError, build_context
 from ..table.errors import ExportError
-from ..table.files import ENTRIES, FORMATS, export_table
+from ..table.files import ENTRIES, FORMATS, export_table, restore_positions
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,7 +46,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
         entries = ox.NamedNode(graph_iri(config.base, ENTRIES))
         others = [q for q in quads if q.graph_name != entries]
         context = build_context(others, config.base)
-        data = export_table([q.triple for q in quads if q.graph_name == entries], context, fmt)
+        triples = [q.triple for q in quads if q.graph_name == entries]
+        if args.store:
+            triples = restore_positions(triples)
+        data = export_table(triples, context, fmt)
     except (SourceError, ContextError, ExportError, FileNotFoundError, OSError) as error:
         print(f"kgraph export-table: error: {error}", file=sys.stderr)
         return EXIT_ERROR
