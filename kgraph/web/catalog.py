@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -498,22 +498,18 @@ def _agent(store: ox.Store, add, typ, agent: ox.NamedNode) -> None:
 # ---------------------------------------------------------------------------
 
 
-def _document(triples: Iterable[ox.Triple], template: str, iri: str, path: str, **context):
-    """A dataset description: HTML for people, RDF for programs."""
+def _document(build: Callable[[], list[ox.Triple]], template: str, iri: str, path: str,
+              **context: object) -> Response:
+    """A dataset description: HTML for people, RDF (built only then) for programs."""
     media = rdfmedia.negotiate(html=True)
     page = f"{request.script_root}/{path}"
     if media == rdfmedia.HTML:
-        from .linkeddata import local_href
-
-        labeller, lang = Labeller(page_store(current_state())), get_lang()
-        context.update(local=local_href, short=compact,
-                       label=lambda term: labeller.label(term, lang))
         response = html_page(template, iri=iri, page=page, formats=[
             {"label": m.label, "media_type": m.media_type, "href": f"{page}?format={m.suffix}"}
             for m in rdfmedia.RDF_MEDIA
         ], **context)
     else:
-        response = rdfmedia.rdf_response(triples, media)
+        response = rdfmedia.rdf_response(build(), media)
     response.vary.add("Accept")
     response.headers["Link"] = ", ".join(
         [*rdfmedia.alternate_links(lambda m: f"{page}?format={m.suffix}",
@@ -523,19 +519,30 @@ def _document(triples: Iterable[ox.Triple], template: str, iri: str, path: str, 
     return response
 
 
+def _term_rows(counts: Iterable[tuple[str, int]]) -> list[dict[str, object]]:
+    """Rows of the VoID page's partition tables, in the reader's language."""
+    from .linkeddata import local_href
+
+    labeller, lang = Labeller(page_store(current_state())), get_lang()
+    return [{"href": local_href(term), "label": labeller.label(term, lang),
+             "short": compact(term), "count": n} for term, n in counts]
+
+
 @bp.get(f"/{VOID_PATH}")
 def void() -> Response:
     state = current_state()
-    triples = void_triples(state)
-    return _document(triples, "void.html", Addresses(state.config.base).void, VOID_PATH,
-                     stats=dataset_stats(state), view=_overview(state))
+    stats = dataset_stats(state)
+    return _document(lambda: void_triples(state), "void.html",
+                     Addresses(state.config.base).void, VOID_PATH,
+                     stats=stats, view=_overview(state), class_rows=_term_rows(stats.classes),
+                     property_rows=_term_rows(stats.properties))
 
 
 @bp.get(f"/{CATALOG_PATH}")
 def catalog() -> Response:
     state = current_state()
-    triples = dcat_triples(state)
-    return _document(triples, "catalog.html", Addresses(state.config.base).catalog, CATALOG_PATH,
+    return _document(lambda: dcat_triples(state), "catalog.html",
+                     Addresses(state.config.base).catalog, CATALOG_PATH,
                      stats=dataset_stats(state), view=_overview(state))
 
 
@@ -549,6 +556,7 @@ class Overview:
     """The dataset in the reader's language, for the catalogue, VoID and landing pages."""
 
     iri: str
+    href: str | None
     title: str
     description: str
     publisher: tuple[str, str] | None
@@ -592,6 +600,7 @@ def _overview(state: AppState) -> Overview:
     issued = [o.value for o in _objects(store, dataset, DCT + "issued")]
     return Overview(
         iri=dataset,
+        href=local_href(dataset),
         title=text(dataset, DCT + "title") or labeller.label(dataset, lang),
         description=text(dataset, DCT + "description"),
         publisher=(labeller.label(publisher, lang), local_href(publisher)) if publisher else None,

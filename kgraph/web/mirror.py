@@ -14,6 +14,7 @@ import threading
 from itertools import islice
 
 import pyoxigraph as ox
+from flask import g, has_request_context
 
 from .state import AppState
 
@@ -25,7 +26,21 @@ _lock = threading.Lock()
 
 
 def page_store(state: AppState) -> ox.Store:
-    """The store to read for pages: an in-memory copy of the snapshot when it is small."""
+    """The store to read for pages: an in-memory copy of the snapshot when it is small.
+
+    Within a request the answer is remembered, so that one request reads one snapshot.
+    """
+    if has_request_context():
+        found = getattr(g, "kgraph_page_store", None)
+        if found is not None and found[0] is state:
+            return found[1]
+        store = _page_store(state)
+        g.kgraph_page_store = (state, store)
+        return store
+    return _page_store(state)
+
+
+def _page_store(state: AppState) -> ox.Store:
     source = state.store
     if state.store_root is None:  # already an in-memory store
         return source
