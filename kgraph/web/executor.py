@@ -9,8 +9,8 @@ message (as Fuseki answers a cancelled query).  Other requests meanwhile use the
 other executors, so one runaway query never blocks the endpoint.
 
 Why processes reading the on-disk snapshot, rather than forks of an in-memory store
-(measured with ``python bench/executor_choice.py`` on this 2-core machine; numbers in
-the module ``kgraph.web.state`` docs and the report of issue 3):
+(measured with pyoxigraph 0.5.13 on the 2-core development machine, synthetic data of
+20k and 200k quads in 8 graphs; see the report on issue 3):
 
 * opening a read-only snapshot takes ~15 ms (20k quads) and ~40 ms (200k quads), so
   a killed executor is replaced at once; copying the data into an in-memory store
@@ -24,8 +24,9 @@ the module ``kgraph.web.state`` docs and the report of issue 3):
 
 An executor is ``python -P -c BOOT``: it imports pyoxigraph and this module without
 importing Flask (``kgraph.web``'s package module is stubbed), so a replacement is
-ready in ~0.1 s.  Messages are length-prefixed pickles over the child's stdin and
-stdout (a private channel between processes of the same program).
+ready in ~0.1 s; a round trip to an idle executor costs ~0.2 ms.  Messages are
+length-prefixed pickles over the child's stdin and stdout (a private channel between
+processes of the same program).
 
 An executor also isolates itself from the network when no host is allow-listed:
 it enters a new, empty network namespace when the kernel permits (root, or
