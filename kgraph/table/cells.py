@@ -68,6 +68,14 @@ def broken_text(text: str) -> tuple[str, str] | None:
             "it contains the replacement character \ufffd: the text was damaged by a wrong "
             "character encoding",
         )
+    fixed = mojibake_of(text)
+    if fixed is not None:
+        return (
+            f"文字化けしています（本来は「{_short(fixed)}」と思われます）。"
+            "UTF-8 で保存し直してください。",
+            f"the text is garbled (mojibake; it probably reads 「{_short(fixed)}」). "
+            "Save the file as UTF-8 again",
+        )
     for char in text:
         code = ord(char)
         if 0xD800 <= code <= 0xDFFF:
@@ -85,14 +93,6 @@ def broken_text(text: str) -> tuple[str, str] | None:
                 f"文字でない符号 U+{code:04X} を含みます。",
                 f"it contains the non-character U+{code:04X}",
             )
-    fixed = mojibake_of(text)
-    if fixed is not None:
-        return (
-            f"文字化けしています（本来は「{_short(fixed)}」と思われます）。"
-            "UTF-8 で保存し直してください。",
-            f"the text is garbled (mojibake; it probably reads 「{_short(fixed)}」). "
-            "Save the file as UTF-8 again",
-        )
     return None
 
 

@@ -72,6 +72,8 @@ class TableParser:
     def where(self, row: int, key: str | None = None, column: int | None = None) -> Where:
         if key is not None and key in self.positions:
             column = self.positions[key] + 1
+        if key is None and column is not None and row > 1:
+            key = next((k for k, i in self.positions.items() if i == column - 1), None)
         col = self.by_key.get(key) if key else None
         header = self.headers.get(column - 1) if column else None
         return Where(
@@ -158,7 +160,15 @@ class TableParser:
     def parse(self) -> list[EntryRow]:
         """The rows; raises :class:`TableError` listing every problem."""
         rows: list[EntryRow] = []
-        if self.read_headers():
+        headers_read = self.read_headers()
+        # problems found while reading cells get the column's header now that it is known
+        self.errors = [
+            CellError(self.where(e.where.row, None, e.where.column), e.ja, e.en)
+            if e in self.grid.errors and e.where.row and e.where.column
+            else e
+            for e in self.errors
+        ]
+        if headers_read:
             first_row: dict[str, int] = {}
             programmes: dict[str, tuple[dict[str, str], int]] = {}
             relistings: list[tuple[_Row, str]] = []
