@@ -53,6 +53,9 @@ ROW_ORDER: tuple[str, ...] = (
     KGO + "statedAim",
     KGO + "activity",
     KGO + "subActivity",
+    KGO + "fileName",
+    KGO + "startLine",
+    KGO + "endLine",
 )
 #: Rows shown last, in this order.
 ROW_LAST: tuple[str, ...] = (
@@ -60,6 +63,13 @@ ROW_LAST: tuple[str, ...] = (
     KGO + "normalisation",
     KGO + "externalSource",
     P["prov"] + "wasDerivedFrom",
+)
+
+#: Datatypes whose values read the same without a tag (numbers, booleans, strings).
+PLAIN_DATATYPES = frozenset(
+    P["xsd"] + name
+    for name in ("string", "integer", "positiveInteger", "nonNegativeInteger", "int", "long",
+                 "decimal", "boolean")
 )
 
 Linker = Callable[[str], "str | None"]
@@ -184,9 +194,11 @@ def build_view(
         _node_value(obj, labeller, lang, link)
         for obj in by_predicate.pop(RDF_TYPE.value, [])
     ]
+    passages = _passages(store, node, by_predicate, labeller, lang, link)
     rows = [
         _row(store, predicate, objects, labeller, lang, link)
         for predicate, objects in by_predicate.items()
+        if predicate != PROV_VALUE.value  # a passage's own text is shown in its <pre>
     ]
     rows.sort(key=lambda r: _row_key(r))
 
@@ -199,7 +211,6 @@ def build_view(
     ]
     referred_by.sort(key=lambda r: r.label)
 
-    passages = _passages(store, node, by_predicate, labeller, lang, link)
     return ResourceView(
         iri=desc.iri,
         title=title,
@@ -298,7 +309,7 @@ def _node_value(term: ox.Term, labeller: Labeller, lang: str, link: Linker) -> V
 
 def _literal_value(literal: ox.Literal) -> Value:
     datatype = None
-    if not literal.language and literal.datatype.value != P["xsd"] + "string":
+    if not literal.language and literal.datatype.value not in PLAIN_DATATYPES:
         datatype = compact(literal.datatype.value)
     return Value(
         text=literal.value,
