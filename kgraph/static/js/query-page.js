@@ -22,6 +22,7 @@
   var editor = makeEditor();
   var running = null;
   var MAX_LABELLED = 2000;
+  var MAX_DETAIL = 240;
 
   function msg(key, values) {
     var text = messages[key] || key;
@@ -273,8 +274,21 @@
     errorBox.appendChild(heading);
     var pre = document.createElement("pre");
     pre.className = "error-detail";
-    pre.textContent = detail;
+    // A parser's "expected one of" list can run to many lines of character classes:
+    // show its start, and the whole message on request.
+    var short = detail.length > MAX_DETAIL ? detail.slice(0, MAX_DETAIL) + " …" : detail;
+    pre.textContent = short;
     errorBox.appendChild(pre);
+    if (short !== detail) {
+      var more = document.createElement("details");
+      var summary = document.createElement("summary");
+      summary.textContent = msg("full_message");
+      var full = document.createElement("pre");
+      full.textContent = detail;
+      more.appendChild(summary);
+      more.appendChild(full);
+      errorBox.appendChild(more);
+    }
     if (where && line >= 1) {
       var source = editor.get().split("\n")[line - 1];
       if (source !== undefined) {
@@ -291,7 +305,7 @@
   function showGraph(turtle, elapsed) {
     resultsBox.textContent = "";
     var triples = turtle.split("\n").filter(function (l) { return /\s\.\s*$/.test(l); }).length;
-    showStatus(msg("graph") + " · " + msg("time", { ms: elapsed }));
+    showStatus(msg("graph") + msg("time", { ms: elapsed }));
     var pre = document.createElement("pre");
     pre.className = "graph-result";
     pre.textContent = turtle;
@@ -302,14 +316,14 @@
   function showResults(json, elapsed, truncated) {
     resultsBox.textContent = "";
     if (typeof json.boolean === "boolean") {
-      showStatus((json.boolean ? msg("true") : msg("false")) + " " + msg("time", { ms: elapsed }));
+      showStatus((json.boolean ? msg("true") : msg("false")) + msg("time", { ms: elapsed }));
       resultsBox.dataset.rows = "1";
       return null;
     }
     var vars = json.head.vars || [];
     var rows = json.results.bindings || [];
     var count = rows.length === 1 ? msg("count_one") : msg("count", { n: rows.length });
-    showStatus(count + " " + msg("time", { ms: elapsed }) + (truncated ? " " + msg("truncated") : ""));
+    showStatus(count + msg("time", { ms: elapsed }) + (truncated ? " " + msg("truncated") : ""));
     resultsBox.dataset.rows = String(rows.length);
     if (!rows.length) {
       var none = document.createElement("p");
