@@ -8,7 +8,10 @@ the fixture.
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from xml.etree import ElementTree
 
+import html5lib
 import pyoxigraph as ox
 import pytest
 import rdflib
@@ -245,3 +248,84 @@ def test_the_base_is_mapped_onto_the_serving_host():
     html = client.get(f"/{ENTRY}", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert f'href="/{ENTRY}/activity/1"' in html  # linked on this server, not the base host
     assert f'<link rel="canonical" href="{base}{ENTRY}">' in html
+
+
+# ---------------------------------------------------------------------------
+# Ontology and shapes
+# ---------------------------------------------------------------------------
+
+
+def test_every_ontology_term_has_a_documented_anchor_in_both_languages(client):
+    ontology = rdflib.Graph().parse(Path(__file__).parents[1] / "ontology" / "kgo.ttl")
+    terms = {str(s) for s in ontology.subjects() if str(s).startswith(str(KGO))}
+    assert len(terms) > 50
+    for lang in ("ja", "en"):
+        response = client.get("/ontology", headers={"Accept": "text/html",
+                                                     "Accept-Language": lang})
+        document = html5lib.parse(response.data, namespaceHTMLElements=False)
+        anchors = {e.get("id") for e in document.iter() if e.get("id")}
+        assert {t[len(str(KGO)):] for t in terms} <= anchors
+        plan_entry = next(e for e in document.iter() if e.get("id") == "PlanEntry")
+        heading = "".join(ElementTree.tostring(plan_entry.find("h3"), method="text",
+                                               encoding="unicode")).strip()
+        assert heading == {"ja": "事業", "en": "plan entry"}[lang]
+
+
+@pytest.mark.parametrize("path", ["/ontology.ttl", "/ontology?format=ttl", "/ontology/1.0.0"])
+def test_the_ontology_as_rdf_is_the_served_ontology_graph(app, client, path):
+    response = client.get(path, headers={"Accept": "text/turtle"})
+    assert response.status_code == 200 and response.mimetype == "text/turtle"
+    store = store_of(app)
+    graph = ox.NamedNode(BASE + "graph/ontology")
+    expected = ox.serialize((q.triple for q in store.quads_for_pattern(None, None, None, graph)),
+                            format=ox.RdfFormat.N_TRIPLES)
+    assert isomorphic(graph_of(response), rdflib.Graph().parse(data=expected, format="nt"))
+    assert '<https://w3id.org/kgraph/ontology>; rel="canonical"' in response.headers["Link"]
+
+
+def test_the_shapes_are_published_as_html_and_rdf(client):
+    shapes = rdflib.Graph()
+    for path in sorted((Path(__file__).parents[1] / "shapes").glob("*.ttl")):
+        shapes.parse(path)
+    response = client.get("/shapes", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    assert isomorphic(graph_of(response), shapes)
+    html = client.get("/shapes", headers={"Accept": "text/html"}).get_data(as_text=True)
+    named = {str(s) for s in shapes.subjects(rdflib.RDF.type, rdflib.SH.NodeShape)
+             if str(s).startswith("https://w3id.org/kgraph/shapes#")}
+    for shape in named:
+        assert f'id="{shape.rsplit("#", 1)[1]}"' in html
+
+
+def test_terms_link_to_their_documentation(client):
+    html = client.get(f"/{ENTRY}", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'href="/ontology#PlanEntry"' in html
+    assert 'href="/ontology#overview"' in html
+
+
+# ---------------------------------------------------------------------------
+# Front door
+# ---------------------------------------------------------------------------
+
+
+def test_landing_page_links_everything(client):
+    html = client.get("/", headers={"Accept": "text/html",
+                                    "Accept-Language": "en"}).get_data(as_text=True)
+    for href in ("/query", "/catalog", "/.well-known/void", "/dumps/kgraph.nq.gz",
+                 "/dumps/kgraph.ttl.gz", "/ontology", "/shapes", "/validation",
+                 "/sitemap.xml", "/id/plan/kawasaki-2022"):
+        assert f'href="{href}"' in html, href
+    assert "Triples" in html and "Resources" in html
+
+
+def test_sitemap_lists_every_resource_page_and_robots_points_to_it(app, client):
+    sitemap = client.get("/sitemap.xml")
+    assert sitemap.mimetype == "application/xml"
+    locs = {e.text for e in ElementTree.fromstring(sitemap.data).iter(
+        "{http://www.sitemaps.org/schemas/sitemap/0.9}loc")}
+    resources = compute_stats(store_of(app), BASE + "id/").resources
+    assert {"http://localhost/" + iri[len(BASE):] for iri in resources} <= locs
+    assert "http://localhost/" in locs
+    robots = client.get("/robots.txt").get_data(as_text=True)
+    assert "Sitemap: http://localhost/sitemap.xml" in robots
+    assert "Disallow: /sparql" in robots

@@ -144,6 +144,12 @@ def _text(graph: rdflib.Graph, node, props, lang: str) -> str:
     return ""
 
 
+def _name(iri: str) -> str:
+    """A prefixed name where a prefix covers the IRI, else the IRI itself."""
+    name = compact(iri)
+    return iri if name.startswith("<") else name
+
+
 def _anchor(iri: str, namespace: str) -> str:
     return iri[len(namespace):] if iri.startswith(namespace) else compact(iri).replace(":", "-")
 
@@ -161,7 +167,7 @@ class _Builder:
 
     def label(self, node) -> str:
         text = _text(self.graph, node, (RDFS.label, SKOS.prefLabel, DCT.title), self.lang)
-        return text or compact(str(node))
+        return text or _name(str(node))
 
     def link(self, node) -> Link:
         if isinstance(node, rdflib.BNode):
@@ -169,7 +175,7 @@ class _Builder:
         if isinstance(node, rdflib.Literal):
             return Link(str(node), None, "")
         iri = str(node)
-        text = self.label(node) if (node, None, None) in self.graph else compact(iri)
+        text = self.label(node) if (node, None, None) in self.graph else _name(iri)
         return Link(text, self.local_href(iri), iri)
 
     def links(self, subject, prop) -> list[Link]:
