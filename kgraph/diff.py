@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 import pyoxigraph as ox
 
 from .iris import KGO
-from .reports.labels import Labels
+from .reports.labels import LABEL_PREDICATES, Labels
 from .terms import compact
 
 ACTIVITY, SUB_ACTIVITY = KGO + "activity", KGO + "subActivity"
@@ -34,6 +34,17 @@ WORDS = {
         "en": "{total} resource(s) differ ({added} added, {removed} removed, {changed} changed); "
         "statements +{plus} −{minus}",
     },
+}
+
+
+#: Names of the properties from other vocabularies that the plan data uses most.
+COMMON_PROPERTIES = {
+    RDF_TYPE: {"ja": "種類", "en": "type"},
+    "http://www.w3.org/2000/01/rdf-schema#label": {"ja": "名称", "en": "label"},
+    "http://www.w3.org/2004/02/skos/core#prefLabel": {"ja": "名称", "en": "preferred label"},
+    "http://www.w3.org/2000/01/rdf-schema#comment": {"ja": "注記", "en": "comment"},
+    POSITION: {"ja": "順序", "en": "position"},
+    "http://www.w3.org/ns/prov#wasDerivedFrom": {"ja": "出典", "en": "derived from"},
 }
 
 
@@ -118,6 +129,8 @@ class _Namer:
                 labels.types.setdefault(t.subject.value, [])
                 if t.object.value not in labels.types[t.subject.value]:
                     labels.types[t.subject.value].append(t.object.value)
+            elif p in LABEL_PREDICATES and isinstance(t.subject, ox.NamedNode):
+                labels.add(t.subject.value, p, t.object)
 
     def name(self, iri: str, depth: int = 0) -> str:
         kind = self.labels.kind(iri, self.lang)
@@ -142,7 +155,7 @@ class _Namer:
             return Value(term.value, str(term), term.language)
         if isinstance(term, ox.NamedNode):
             label = self.labels.label(term.value, self.lang)
-            return Value(label or compact(term.value), str(term))
+            return Value(label or self.name(term.value), str(term))
         return Value(str(term), str(term))
 
 
@@ -187,7 +200,11 @@ def _property_changes(
     predicate: str, values: dict[str, list], namer: _Namer
 ) -> list[PropertyChange]:
     """Pair a removed and an added value of the same language (or both IRIs) as a change."""
-    label = namer.labels.label(predicate, namer.lang) or compact(predicate)
+    label = (
+        namer.labels.label(predicate, namer.lang)
+        or COMMON_PROPERTIES.get(predicate, {}).get(namer.lang)
+        or compact(predicate)
+    )
     groups: dict[str | None, PropertyChange] = {}
 
     def group(term) -> PropertyChange:
