@@ -52,9 +52,12 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def plain_server(tmp_path_factory) -> Iterator[ServerURL]:
-    """The real server with no vendor files: the query page is a plain editor."""
+    """The real server with no vendor files: the query page is a plain editor.
+
+    It also answers at most 30 rows per query (no other test here asks for more)."""
     empty = tmp_path_factory.mktemp("no-vendor-assets")
-    with running_server(env={"KGRAPH_VENDOR_DIR": str(empty)}) as url:
+    env = {"KGRAPH_VENDOR_DIR": str(empty), "KGRAPH_MAX_ROWS": "30"}
+    with running_server(env=env) as url:
         yield url
 
 
@@ -280,6 +283,34 @@ def test_shared_link_reopens_the_query(site, open_page) -> None:
     other = open_page(url + shared.lstrip("/"))
     ready(other, kind)
     assert editor_text(other, kind) == query
+
+
+def test_construct_shows_turtle_and_downloads_it(site, open_page) -> None:
+    url, kind = site
+    page = open_page(url + "query", locale="en-US")
+    ready(page, kind)
+    type_query(page, kind, "CONSTRUCT { ?e kgo:entryNumber ?n } WHERE { ?e kgo:entryNumber ?n "
+                           "FILTER(?n = \"055\") }")
+    page.keyboard.press("Control+Enter")
+    graph = page.locator("pre.graph-result")
+    expect(graph).to_contain_text('"055"')
+    expect(page.locator("#query-status")).to_contain_text("RDF graph (Turtle)")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Turtle").click()
+    assert download_info.value.suggested_filename == "kgraph-results.ttl"
+    assert '"055"' in Path(download_info.value.path()).read_text(encoding="utf-8")
+
+
+def test_cut_off_results_are_announced(plain_server, open_page) -> None:
+    page = open_page(plain_server + "query", locale="en-US")
+    ready(page, "plain")
+    type_query(page, "plain", "SELECT * WHERE { ?s ?p ?o }")
+    page.get_by_role("button", name="Run").click()
+    expect(result_rows(page)).to_have_count(30)
+    expect(page.locator("#query-status")).to_contain_text(
+        "30 results in")
+    expect(page.locator("#query-status")).to_contain_text(
+        "Cut off at the server's limit of 30 rows.")
 
 
 # -- search and plan -----------------------------------------------------------------------

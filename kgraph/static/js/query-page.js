@@ -224,7 +224,8 @@
           showError(answer.response.status, answer.body, prepared.added);
           return null;
         }
-        var truncated = /true|1/i.test(answer.response.headers.get("X-Kgraph-Truncated") || "");
+        // The endpoint says so when it cut the results at its row limit.
+        var truncated = answer.response.headers.get("X-SPARQL-MaxRows");
         if (accept === "text/turtle") {
           showGraph(answer.body, elapsed);
           return null;
@@ -323,7 +324,8 @@
     var vars = json.head.vars || [];
     var rows = json.results.bindings || [];
     var count = rows.length === 1 ? msg("count_one") : msg("count", { n: rows.length });
-    showStatus(count + msg("time", { ms: elapsed }) + (truncated ? " " + msg("truncated") : ""));
+    showStatus(count + msg("time", { ms: elapsed }) +
+      (truncated ? " " + msg("truncated", { n: truncated }) : ""));
     resultsBox.dataset.rows = String(rows.length);
     if (!rows.length) {
       var none = document.createElement("p");
