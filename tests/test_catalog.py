@@ -258,6 +258,13 @@ def test_void_and_catalog_pages_for_people(server):
                 assert word in response.text
 
 
+@pytest.mark.parametrize("path", ["catalog", ".well-known/void"])
+def test_dataset_descriptions_default_to_turtle(server, path):
+    for accept in ("*/*", None):  # None: requests sends no Accept header at all
+        response = requests.get(server + path, headers={"Accept": accept}, timeout=30)
+        assert response.headers["Content-Type"].startswith("text/turtle"), accept
+
+
 def test_skos_concepts_in_the_catalog_have_pref_labels(catalog):
     for concept in catalog.subjects(RDF.type, SKOS.Concept):
         assert list(catalog.objects(concept, SKOS.prefLabel)), concept

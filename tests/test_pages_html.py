@@ -38,7 +38,7 @@ def text(element) -> str:
 @pytest.fixture(scope="module")
 def real_app():
     """The app on the shipped data (validated as at server start)."""
-    return create_app(Config.from_env().replace(base=BASE))
+    return create_app(Config(base=BASE, cache_dir=Config.from_env().cache_dir))
 
 
 @pytest.fixture(scope="module")

@@ -500,8 +500,12 @@ def _agent(store: ox.Store, add, typ, agent: ox.NamedNode) -> None:
 
 def _document(build: Callable[[], list[ox.Triple]], template: str, iri: str, path: str,
               **context: object) -> Response:
-    """A dataset description: HTML for people, RDF (built only then) for programs."""
-    media = rdfmedia.negotiate(html=True)
+    """A dataset description: HTML for people, RDF (built only then) for programs.
+
+    These addresses are for harvesters first: a request without a preference
+    (``Accept: */*``) gets Turtle; browsers ask for HTML and get it.
+    """
+    media = rdfmedia.negotiate(html=True, prefer=rdfmedia.TURTLE)
     page = f"{request.script_root}/{path}"
     if media == rdfmedia.HTML:
         response = html_page(template, iri=iri, page=page, formats=[
