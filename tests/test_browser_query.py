@@ -205,7 +205,17 @@ def test_load_an_example_and_run_it_with_the_button(site, open_page) -> None:
     row = result_rows(page).first.inner_text()
     assert "PJ2" in row and "12" in row
     expect(page.locator("#query-status")).to_contain_text("1 result")
+    # an unchanged example is shared by its name
+    assert page.url.endswith("/query?example=05-entries-by-leading-project")
     shot(page, f"query-example-{kind}")
+    page.get_by_role("link", name="Legal bases (laws and ordinances, their articles and "
+                     "paragraphs)").click()
+    assert "kgo:legalBasis" in editor_text(page, kind)
+    page.go_back()  # back to the first example, in the editor too
+    page.wait_for_url(re.compile(r"example=05-entries-by-leading-project$"))
+    # (YASQE keeps the page's textarea, hidden, in step with its text)
+    expect(page.locator("#query-text")).to_have_value(re.compile("kgo:leadingProject"))
+    assert "kgo:leadingProject" in editor_text(page, kind)
 
 
 def test_download_csv(site, open_page) -> None:

@@ -522,9 +522,33 @@
       .catch(function () { showError(0, msg("network"), 0); });
   }
 
+  /* The address of the editor's query: an unchanged example by its name (short),
+   * anything else by its text. */
   function shareUrl() {
-    return config.pageUrl + "?query=" + encodeURIComponent(editor.get());
+    var text = editor.get();
+    var names = Object.keys(config.examples);
+    for (var i = 0; i < names.length; i++) {
+      if (config.examples[names[i]] === text) {
+        return config.pageUrl + "?example=" + encodeURIComponent(names[i]);
+      }
+    }
+    return config.pageUrl + "?query=" + encodeURIComponent(text);
   }
+
+  /* Back and forward between loaded examples and run queries restore the editor. */
+  window.addEventListener("popstate", function () {
+    var params = new URLSearchParams(window.location.search);
+    var text = params.get("query");
+    if (text === null && params.get("example") in config.examples) {
+      text = config.examples[params.get("example")];
+    }
+    if (text !== null && text !== editor.get()) {
+      editor.set(text);
+      clearError();
+      resultsBox.textContent = "";
+      showStatus("");
+    }
+  });
 
   function updateShareLink(replaceHistory) {
     var url = shareUrl();
@@ -544,7 +568,7 @@
       else { other.removeAttribute("aria-current"); }
     });
     if (window.history && window.history.pushState) {
-      window.history.pushState(null, "", config.pageUrl + "?example=" + encodeURIComponent(name));
+      window.history.pushState(null, "", shareUrl());
     }
     shareLink.href = shareUrl();
     clearError();
