@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -317,3 +318,25 @@ def test_shipped_data_text_report_in_japanese():
     assert f"■ [事業] 055 水素戦略・カーボンニュートラル産業推進事業  <{ENTRY}055>" in result.stdout
     assert "! 警告  kgo:responsibleDepartment (所管部署)" in result.stdout
     assert "_:" not in result.stdout
+
+
+def test_cli_validates_a_plan_spreadsheet_in_place_of_the_entries(tmp_path, capsys):
+    from kgraph.config import Config
+    from kgraph.table.files import context_for, export_table, shipped_entries
+
+    config = Config(base=BASE)
+    data = export_table(shipped_entries(config), context_for(config), "csv")
+    table = tmp_path / "plan.csv"
+    table.write_bytes(data)
+    temporary = set(Path(tempfile.gettempdir()).glob("kgraph-entries-*"))
+    assert main(["validate", str(table), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["Warning"] == 21
+    table.write_bytes(data.replace(b"PJ2", b"P J2", 1))
+    assert main(["validate", str(table), "--lang", "ja"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "シート「plan.csv」 3行目 G列（PJ）：「P J2」はリーディングプロジェクトの記号ではありません"
+        in err
+    )
+    left = set(Path(tempfile.gettempdir()).glob("kgraph-entries-*")) - temporary
+    assert not left, "the temporary entries file is removed"

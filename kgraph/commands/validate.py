@@ -105,7 +105,7 @@ def _sources(args: argparse.Namespace, config: Config) -> tuple[list[Source], li
         try:
             source = table_source(Path(tables[0]), config)
         except TableError as error:
-            raise SourceError(tables[0], error.summary("en")) from error
+            raise SourceError(tables[0], error.summary(args.lang)) from error
         sources.append(source)
         temporary.append(source.path)
     if not args.files or args.replace or tables:

@@ -25,6 +25,7 @@ from ..iris import (
     activity_iri,
     entry_iri,
     leading_project_iri,
+    programme_iri,
     sub_activity_iri,
 )
 from .context import PlanContext
@@ -82,8 +83,8 @@ class EntryRow:
 
 def programme_iri_for(context: PlanContext, programme_id: str) -> str:
     """``kawasaki/slug`` (or a bare slug) to the programme's IRI."""
-    path = programme_id if "/" in programme_id else f"{context.municipality}/{programme_id}"
-    return f"{context.base}{INSTANCE_ROOT}programme/{path}"
+    municipality, _, slug = programme_id.rpartition("/")
+    return programme_iri(context.base, municipality or context.municipality, slug)
 
 
 def programme_id_of(context: PlanContext, iri: str) -> str | None:
