@@ -425,3 +425,15 @@ def test_apply_needs_a_store(rows, tmp_path):
     result = kgraph("import-table", str(table), "--apply")
     assert result.returncode == 2
     assert "--apply needs a store directory (--store DIR or $KGRAPH_STORE)" in result.stderr
+
+
+def test_a_workbook_that_unpacks_to_too_much_is_refused(shipped):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<a>" + b" " * (80 * 1024 * 1024) + b"</a>")
+    assert len(out.getvalue()) < 1024 * 1024
+    found = messages(refused(out.getvalue(), "bomb.xlsx", shipped[1]))
+    assert found == [
+        "sheet 'bomb.xlsx': the workbook unpacks to 80 MB, "
+        "more than the 64 MB a plan table may have"
+    ]

@@ -148,6 +148,7 @@ def read_xlsx(data: bytes, filename: str) -> Grid:
     """The grid of the table sheet (``事業一覧``, else the first sheet) of a workbook."""
     from openpyxl import load_workbook
 
+    _check_unpacked_size(data, filename)
     try:
         workbook = load_workbook(io.BytesIO(data), data_only=False)
     except Exception as error:  # zip, XML or OOXML errors: all mean "cannot read"
@@ -171,6 +172,31 @@ def read_xlsx(data: bytes, filename: str) -> Grid:
             cells.append(_xlsx_text(grid, r, c, cell))
         grid.rows.append(cells)
     return grid
+
+
+#: A plan table is a few hundred kilobytes unpacked; refuse archives that unpack to far more.
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+
+
+def _check_unpacked_size(data: bytes, filename: str) -> None:
+    """Refuse a workbook whose parts unpack to more than :data:`MAX_UNPACKED_BYTES`."""
+    try:
+        size = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except zipfile.BadZipFile:
+        return  # load_workbook says what is wrong with it
+    if size > MAX_UNPACKED_BYTES:
+        mb = MAX_UNPACKED_BYTES // (1024 * 1024)
+        raise TableError(
+            [
+                CellError(
+                    Where(filename),
+                    f"ブックを展開すると {size // (1024 * 1024)} MB になり、"
+                    f"上限 {mb} MB を超えます。",
+                    f"the workbook unpacks to {size // (1024 * 1024)} MB, more than the "
+                    f"{mb} MB a plan table may have",
+                )
+            ]
+        )
 
 
 def _xlsx_text(grid: Grid, r: int, c: int, cell) -> str:
