@@ -14,12 +14,18 @@ import gzip
 from collections import Counter
 from pathlib import Path
 
+import pyoxigraph as ox
 import pyshacl
 import pytest
 import rdflib
 import requests
+from linkeddata_support import FIXTURES
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SH, SKOS
+
+from kgraph.config import Config
+from kgraph.web import create_app
+from kgraph.web.state import AppState
 
 pytestmark = pytest.mark.server
 
@@ -268,3 +274,20 @@ def test_dataset_descriptions_default_to_turtle(server, path):
 def test_skos_concepts_in_the_catalog_have_pref_labels(catalog):
     for concept in catalog.subjects(RDF.type, SKOS.Concept):
         assert list(catalog.objects(concept, SKOS.prefLabel)), concept
+
+
+def test_catalog_of_data_without_a_dataset_description_invents_no_publisher():
+    """``--data`` files need not describe themselves.  The catalogue then says what it
+    can (a title and a description), but it does not invent a publisher: the one
+    DCAT-AP violation left is the catalogue's missing ``dcterms:publisher``, which the
+    operator supplies by describing the dataset (as ``data/dataset.ttl`` does)."""
+    base = "http://kg.test/"
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(base + "graph/tiny"))
+                      for q in ox.parse(path=str(FIXTURES / "tiny.ttl"), base_iri=base))
+    config = Config(base=base, cache_dir=None)
+    client = create_app(config, AppState(config, None, store)).test_client()
+    data = client.get("/catalog", headers={"Accept": "text/turtle"}).data
+    catalog = rdflib.Graph().parse(data=data, format="turtle")
+    assert validate(catalog, shapes_graph("dcat-ap-SHACL.ttl")) == [
+        ("Violation", base + "catalog", str(DCTERMS.publisher))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -159,3 +160,44 @@ def test_real_server_conditional_get_and_head(server):
     assert head.headers["ETag"] == etag
     assert head.headers["Last-Modified"] == last_modified
     assert head.content == b""
+
+
+@pytest.mark.server
+def test_versions_follow_the_served_snapshot_across_workers():
+    """Two gunicorn workers give one ETag; a published update changes it everywhere.
+
+    The update also shows at once in resource descriptions and in the VoID counts
+    (the per-process in-memory copies and statistics follow the new snapshot).
+    """
+    from support.server import running_server
+
+    token = "linked-data-test-token"
+    data = str(Path(__file__).parent / "fixtures" / "linkeddata" / "tiny.ttl")
+    thing = "http://localhost:8000/id/thing/a"
+    with running_server("--workers", "2", "--data", data,
+                        env={"KGRAPH_UPDATE_TOKEN": token}) as url:
+        before = {requests.head(url + NQ.lstrip("/"), timeout=30).headers["ETag"]
+                  for _ in range(12)}
+        assert len(before) == 1
+        void = requests.get(url + ".well-known/void", headers={"Accept": "text/turtle"},
+                            timeout=30).text
+        assert "void:triples 5 " in void
+        text = (f"INSERT DATA {{ GRAPH <http://localhost:8000/graph/tiny> {{ <{thing}> "
+                f'<http://www.w3.org/2000/01/rdf-schema#comment> "added"@en }} }}')
+        response = requests.post(url + "sparql", data={"update": text},
+                                 headers={"Authorization": f"Bearer {token}"}, timeout=300)
+        assert response.status_code == 200, response.text
+        after = {requests.head(url + NQ.lstrip("/"), timeout=30).headers["ETag"]
+                 for _ in range(12)}
+        assert len(after) == 1 and after != before
+        changed = requests.get(url + NQ.lstrip("/"), headers={"If-None-Match": before.pop()},
+                               timeout=60)
+        assert changed.status_code == 200
+        assert b'"added"@en' in gzip.decompress(changed.content)
+        for _ in range(6):  # whichever worker answers
+            description = requests.get(url + "id/thing/a", headers={"Accept": "text/turtle"},
+                                       timeout=30).text
+            assert '"added"@en' in description
+            void = requests.get(url + ".well-known/void", headers={"Accept": "text/turtle"},
+                                timeout=30).text
+            assert "void:triples 6 " in void

@@ -352,8 +352,15 @@ def dcat_triples(state: AppState) -> list[ox.Triple]:
             add(value, P["rdf"] + "type", N(cls))
 
     # The dataset as the data describes it, and the resources of its own metadata.
-    out.extend(_own(store, dataset))
+    own = _own(store, dataset)
+    out.extend(own)
     typ(dataset, DCAT + "Dataset")
+    if not own:  # data without a dataset description (--data files): say what it is
+        for lang, text in (("ja", "kgraph で公開している RDF データ。"),
+                           ("en", "RDF data published with kgraph.")):
+            add(ds, DCT + "description", lit(text, lang=lang))
+        for title in _dataset_titles(store, dataset):
+            add(ds, DCT + "title", title)
     for prop in (DCT + "license", DCAT + "contactPoint", DCT + "temporal"):
         for obj in _objects(store, dataset, prop):
             if isinstance(obj, ox.NamedNode):
