@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections import OrderedDict
 from importlib.metadata import version
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from ..dataset import SourceError, parse_source, parse_sources
 from ..gate import config_sources
 from ..iris import graph_iri
 from ..reports import build_view, labels_from_graph, labels_from_store, template_context
+from ..reports.labels import Labels, labels_from_quads
 from ..reports.rdf import render_turtle
 from ..reports.strings import t
 from ..sources import FORMATS as RDF_FORMATS
@@ -61,7 +63,9 @@ UPLOAD_TYPES = {
 }
 
 _lock = threading.Lock()
-_memo: dict[str, Report] = {}
+#: Reports kept in memory, newest last; the disk cache (``cache_dir``) keeps the rest.
+_memo: OrderedDict[str, Report] = OrderedDict()
+MEMO_SIZE = 16
 _sources_memo: dict[str, list[ox.Quad]] = {}
 
 
@@ -119,7 +123,7 @@ def served_quads() -> list[ox.Quad]:
     return list(state.store.quads_for_pattern(None, None, None, None))
 
 
-def served_report() -> tuple[Report, object]:
+def served_report() -> tuple[Report, Labels]:
     """The report of the served snapshot (the one made at start, else computed once)."""
     state = current_state()
     store = state.store
@@ -132,8 +136,7 @@ def served_report() -> tuple[Report, object]:
             report = state.report
         else:
             report = report_for(served_quads())
-        with _lock:
-            _memo[key] = report
+        _remember(key, report)
     labels = labels_from_store(store, _mentioned(report)).merge(_shape_labels())
     return report, labels
 
@@ -259,9 +262,16 @@ def report_for(quads: list[ox.Quad]) -> Report:
     if report is None:
         report = validate_quads(quads, load_shapes())
         store_report(cache_dir, key, report)
+    _remember(key, report)
+    return report
+
+
+def _remember(key: str, report: Report) -> None:
     with _lock:
         _memo[key] = report
-    return report
+        _memo.move_to_end(key)
+        while len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
 
 
 def _mentioned(report: Report) -> set[str]:
@@ -271,24 +281,21 @@ def _mentioned(report: Report) -> set[str]:
     return iris
 
 
-_shapes_labels: dict[str, object] = {}
+_shapes_labels: dict[str, Labels] = {}
 
 
-def _shape_labels():
+def _shape_labels() -> Labels:
+    """Labels of the shapes (re-read when a shapes file changes); a fresh copy each time."""
     key = "|".join(f"{p}:{p.stat().st_mtime_ns}" for p in shapes_files())
     labels = _shapes_labels.get(key)
     if labels is None:
         labels = labels_from_graph(load_shapes())
         _shapes_labels.clear()
         _shapes_labels[key] = labels
-    from ..reports.labels import Labels
-
     return Labels().merge(labels)
 
 
-def _labels(quads: list[ox.Quad]):
-    from ..reports.labels import labels_from_quads
-
+def _labels(quads: list[ox.Quad]) -> Labels:
     return labels_from_quads(quads).merge(_shape_labels())
 
 
@@ -297,7 +304,7 @@ def _labels(quads: list[ox.Quad]):
 # ---------------------------------------------------------------------------
 
 
-def _answer(media: str, report: Report, labels, lang: str, upload: str | None) -> Response:
+def _answer(media: str, report: Report, labels: Labels, lang: str, upload: str | None) -> Response:
     if media == TURTLE:
         return Response(render_turtle(report, labels), mimetype=TURTLE)
     if media == JSON:
