@@ -114,12 +114,15 @@ def validate_graph(data: rdflib.Graph, shapes: rdflib.Graph) -> Report:
     """Validate one rdflib graph against the shapes.
 
     The data is validated in place (the shapes have no ``sh:rule``, so nothing is
-    added to it) through a view that parses each SPARQL query only once.
+    added to it) through a view that parses each SPARQL query only once; a dataset
+    (whose union a view of one graph would not see) is validated as it is.
     """
     from pyshacl import validate
 
+    if not isinstance(data, rdflib.ConjunctiveGraph):
+        data = _ParsedQueryGraph(store=data.store, identifier=data.identifier)
     _, report_graph, _ = validate(
-        _ParsedQueryGraph(store=data.store, identifier=data.identifier),
+        data,
         shacl_graph=shapes,
         inference="none",
         advanced=True,
