@@ -23,16 +23,22 @@ setup: $(STAMP) assets
 # kgraph/static/vendor/ (never committed); without them the query page is a plain editor.
 assets: $(STAMP)
 	@if [ -f package.json ] && command -v npm >/dev/null 2>&1; then \
-		$(BIN)/python -m kgraph.web.assets install; \
+		$(BIN)/python -m kgraph.web.assets install || \
+		echo "assets: npm install failed; the query page will be a plain editor"; \
 	else \
 		echo "assets: npm or package.json missing; the query page will be a plain editor"; \
 	fi
 
-# Debian's chromium for the browser tests (installed only when missing; needs root or sudo).
+# Debian packages for the browser tests: chromium, and CJK fonts so that screenshots
+# show Japanese (installed only when missing; needs root or sudo).
+DEBS := chromium fonts-noto-cjk
 system-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		echo "system-deps: installing $$missing"; \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 serve: setup
