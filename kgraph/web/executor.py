@@ -39,10 +39,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import math
 import os
 import pickle
 import queue
-import selectors
+import select
 import signal
 import struct
 import subprocess
@@ -110,6 +111,8 @@ class Executor:
         self._in = self.proc.stdin
         self._out = self.proc.stdout.fileno()
         os.set_blocking(self._out, False)
+        self._poll = select.poll()
+        self._poll.register(self._out, select.POLLIN)
         self._buffer = b""
         self.calls = 0
 
@@ -124,31 +127,29 @@ class Executor:
 
     def receive(self, deadline: float) -> Any:
         """The next message, or :class:`TimeoutError` at ``deadline`` (monotonic)."""
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._out, selectors.EVENT_READ)
-            while True:
-                if len(self._buffer) >= _HEADER.size:
-                    (size,) = _HEADER.unpack_from(self._buffer)
-                    if len(self._buffer) >= _HEADER.size + size:
-                        data = self._buffer[_HEADER.size : _HEADER.size + size]
-                        self._buffer = self._buffer[_HEADER.size + size :]
-                        try:
-                            return pickle.loads(data)
-                        except Exception as error:
-                            raise ExecutorDied(f"unreadable answer: {error}") from error
+        while True:
+            if len(self._buffer) >= _HEADER.size:
+                (size,) = _HEADER.unpack_from(self._buffer)
+                if len(self._buffer) >= _HEADER.size + size:
+                    data = self._buffer[_HEADER.size : _HEADER.size + size]
+                    self._buffer = self._buffer[_HEADER.size + size :]
+                    try:
+                        return pickle.loads(data)
+                    except Exception as error:
+                        raise ExecutorDied(f"unreadable answer: {error}") from error
+            try:
+                chunk = os.read(self._out, 1 << 20)
+            except BlockingIOError:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError
-                if not selector.select(remaining):
-                    continue
-                try:
-                    chunk = os.read(self._out, 1 << 20)
-                except BlockingIOError:
-                    continue
-                if not chunk:
-                    code = self.proc.poll()
-                    raise ExecutorDied(f"executor {self.proc.pid} exited (code {code})")
-                self._buffer += chunk
+                    raise TimeoutError from None
+                # poll() takes milliseconds; round up so that a wait never spins.
+                self._poll.poll(math.ceil(remaining * 1000))
+                continue
+            if not chunk:
+                code = self.proc.poll()
+                raise ExecutorDied(f"executor {self.proc.pid} exited (code {code})")
+            self._buffer += chunk
 
     def kill(self) -> None:
         with contextlib.suppress(OSError):
@@ -241,6 +242,14 @@ _POOLS: dict[str, ExecutorPool] = {}
 _POOLS_LOCK = threading.Lock()
 
 
+def existing_pool(key: str) -> ExecutorPool | None:
+    """This process's pool for ``key`` if it has one (no lock, no set-up: the hot path)."""
+    pool = _POOLS.get(key)
+    if pool is not None and pool.pid == os.getpid() and not pool.closed:
+        return pool
+    return None
+
+
 def pool_for(key: str, size: int, env: Mapping[str, str]) -> ExecutorPool:
     """This process's pool for a snapshot store (made on first use, after any fork)."""
     pool = _POOLS.get(key)
@@ -307,16 +316,24 @@ class _Child:
         self.root = root
         self.link = os.path.join(root, "current")
         self.target: str | None = None
+        self.link_text: str | None = None
         self.store: Any = None
         self.shapes: Any = None
 
     def current_store(self) -> Any:
+        """The current snapshot, re-opened when the link has moved.
+
+        One ``readlink`` per query (a few µs; ``realpath`` costs ~90 µs): snapshot
+        names are never reused, so the same link text means the same snapshot.
+        """
         import pyoxigraph as ox
 
-        target = os.path.realpath(self.link)
-        if target != self.target or self.store is None:
+        link = os.readlink(self.link)
+        if link != self.link_text or self.store is None:
+            target = os.path.realpath(self.link)
             self.store = ox.Store.read_only(target)
             self.target = target
+            self.link_text = link
         return self.store
 
 

@@ -1,0 +1,240 @@
+"""``python -m bench peers``: the same data, the same mix, three servers, one run.
+
+The data is the shipped dataset, parsed and validated by kgraph's gate (the
+validation report is cached by content hash) and then given to each server in the
+way it takes data:
+
+* kgraph: published into an on-disk snapshot store (what ``kgraph load --store``
+  does), served by ``python server.py --workers N --store DIR`` (gunicorn);
+* oxigraph: the same quads as N-Quads, loaded with ``oxigraph load`` and served by
+  ``oxigraph serve-read-only --union-default-graph``;
+* rdflib-endpoint: the same N-Quads file, ``rdflib-endpoint serve`` (its union
+  default graph).
+
+Every server gets the same requests: POST forms with the full query text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kgraph.config import DEFAULT_BASE, Config
+from kgraph.gate import prepare
+from kgraph.snapshots import SnapshotStore
+
+from .load import LoadResult, Sequential, run_sequential, run_wrk, wrk_path
+from .mix import Mix, build_mix
+from .report import mib, ratio, table
+from .servers import (
+    Running,
+    kgraph_server,
+    oxigraph_server,
+    rdflib_endpoint_server,
+    started,
+    tool,
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("peers", help="kgraph vs oxigraph serve-read-only vs rdflib-endpoint")
+    add_load_options(p)
+    p.add_argument("--servers", default="kgraph,oxigraph,rdflib-endpoint",
+                   help="comma-separated subset of kgraph,oxigraph,rdflib-endpoint")
+    p.add_argument("--workers", type=int, default=2, help="kgraph gunicorn workers (2)")
+    p.add_argument("--executors", type=int, default=None,
+                   help="kgraph query executors per worker (server default)")
+    p.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
+    p.set_defaults(run=run)
+
+
+def add_load_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seconds", type=float, default=20, help="measured wrk run per server (20)")
+    p.add_argument("--warmup", type=float, default=3, help="wrk warm-up before measuring (3)")
+    p.add_argument("--connections", type=int, default=8, help="concurrent clients (8)")
+    p.add_argument("--repeat", type=int, default=3,
+                   help="sequential repetitions per request for per-query latency (3)")
+
+
+@dataclass
+class Measured:
+    name: str
+    cold_start_s: float
+    load: LoadResult
+    sequential: Sequential
+    peak_rss_kib: int
+    peak_pss_kib: int
+    processes: int
+    notes: list[str] = field(default_factory=list)
+
+
+def prepare_data(workdir: Path, base: str) -> tuple[list[ox.Quad], dict[str, str], dict]:
+    """Validate the shipped data, and lay it out for every server; returns timings."""
+    config = Config.from_env().replace(base=base, store=None, data=[])
+    timings = {}
+    start = time.perf_counter()
+    candidate = prepare(config)
+    timings["gate_s"] = time.perf_counter() - start
+    quads = candidate.quads
+    paths = {}
+    nquads = workdir / "data.nq"
+    nquads.write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b"")
+    paths["nquads"] = str(nquads)
+    start = time.perf_counter()
+    SnapshotStore(workdir / "kgraph-store").publish_quads(quads)
+    timings["kgraph_publish_s"] = time.perf_counter() - start
+    paths["kgraph_store"] = str(workdir / "kgraph-store")
+    start = time.perf_counter()
+    subprocess.run(
+        [tool("oxigraph"), "load", "--location", str(workdir / "oxigraph-store"),
+         "--file", str(nquads)],
+        check=True, capture_output=True,
+    )
+    timings["oxigraph_load_s"] = time.perf_counter() - start
+    paths["oxigraph_store"] = str(workdir / "oxigraph-store")
+    return quads, paths, timings
+
+
+def measure(running: Running, mix: Mix, args: argparse.Namespace) -> Measured:
+    """Sequential pass (checks every answer), warm-up, then the measured wrk run."""
+    sequential = run_sequential(mix, running.endpoint, repeat=args.repeat)
+    if args.warmup > 0:
+        run_wrk(mix, running.url, running.server.query_path, seconds=args.warmup,
+                connections=args.connections)
+    load = run_wrk(mix, running.url, running.server.query_path, seconds=args.seconds,
+                   connections=args.connections)
+    sampler = running.sampler
+    return Measured(
+        running.server.name, running.cold_start_s, load, sequential,
+        sampler.peak_rss_kib, sampler.peak_pss_kib, sampler.processes,
+    )
+
+
+def compare_answers(results: list[Measured]) -> list[str]:
+    """Requests whose answers differ in size (or fail) between servers."""
+    notes = []
+    if not results:
+        return notes
+    for i, timing in enumerate(results[0].sequential.timings):
+        sizes = {m.name: m.sequential.timings[i] for m in results}
+        values = {(t.status, t.size) for t in sizes.values()}
+        if len(values) > 1:
+            shown = ", ".join(
+                f"{name}: {t.status}/{t.size}" + (f" ({t.error[:80]})" if t.error else "")
+                for name, t in sizes.items()
+            )
+            notes.append(f"{timing.request.name}: {shown}")
+    return notes
+
+
+def run(args: argparse.Namespace) -> int:
+    wrk_path()
+    names = [n.strip() for n in args.servers.split(",") if n.strip()]
+    base = DEFAULT_BASE
+    workdir = Path(tempfile.mkdtemp(prefix="kgraph-bench-"))
+    try:
+        quads, paths, timings = prepare_data(workdir, base)
+        mix_store = ox.Store()
+        mix_store.bulk_extend(quads)
+        mix = build_mix(mix_store, base)
+        print(f"data: shipped dataset, {len(quads)} quads; gate {timings['gate_s']:.2f} s; "
+              f"mix: {len(mix.requests)} requests {mix.counts()}")
+        print(f"load: wrk, {args.connections} connections, {args.seconds:g} s per server "
+              f"(after {args.warmup:g} s warm-up); machine: {os.cpu_count()} cores\n")
+        servers = {
+            "kgraph": kgraph_server(store=paths["kgraph_store"], workers=args.workers,
+                                    executors=args.executors, base=base),
+            "oxigraph": oxigraph_server(paths["oxigraph_store"]),
+            "rdflib-endpoint": rdflib_endpoint_server(paths["nquads"]),
+        }
+        results = []
+        for name in names:
+            with started(servers[name]) as running:
+                print(f"{name}: cold start {running.cold_start_s:.2f} s; measuring ...", flush=True)
+                results.append(measure(running, mix, args))
+        print()
+        print(render(results, args))
+        if args.json:
+            Path(args.json).write_text(json.dumps(as_json(results, timings), indent=2))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def render(results: list[Measured], args: argparse.Namespace) -> str:
+    rows = [["server", "throughput (req/s)", "p50 (ms)", "p99 (ms)", "errors",
+             "seq. median (ms)", "cold start (s)", "peak RSS (MiB)", "peak PSS (MiB)",
+             "processes"]]
+    for m in results:
+        rows.append([
+            m.name, f"{m.load.throughput:.1f}", f"{m.load.latency_ms['p50']:.2f}",
+            f"{m.load.latency_ms['p99']:.2f}", str(m.load.failed),
+            f"{m.sequential.median_ms():.2f}", f"{m.cold_start_s:.2f}",
+            mib(m.peak_rss_kib), mib(m.peak_pss_kib), str(m.processes),
+        ])
+    out = [table(rows)]
+    by_name = {m.name: m for m in results}
+    kg = by_name.get("kgraph")
+    if kg:
+        out.append("")
+        for peer in ("oxigraph", "rdflib-endpoint"):
+            other = by_name.get(peer)
+            if other is None:
+                continue
+            out.append(
+                f"kgraph/{peer}: throughput {ratio(kg.load.throughput, other.load.throughput)}, "
+                f"p50 {ratio(kg.load.latency_ms['p50'], other.load.latency_ms['p50'])}, "
+                f"p99 {ratio(kg.load.latency_ms['p99'], other.load.latency_ms['p99'])}, "
+                f"cold start {ratio(kg.cold_start_s, other.cold_start_s)}, "
+                f"peak PSS {ratio(kg.peak_pss_kib, other.peak_pss_kib)}"
+            )
+    kinds = sorted({k for m in results for k in m.sequential.by_kind()})
+    rows = [["sequential median (ms) by kind", *[m.name for m in results]]]
+    for kind in kinds:
+        rows.append([kind, *[f"{m.sequential.by_kind().get(kind, float('nan')):.2f}"
+                             for m in results]])
+    out += ["", table(rows)]
+    diffs = compare_answers(results)
+    out.append("")
+    if diffs:
+        out.append("answers that differ between servers (status/size):")
+        out += [f"  {d}" for d in diffs]
+    else:
+        out.append("every server answered every request of the mix with the same number of "
+                   "solutions or triples")
+    return "\n".join(out)
+
+
+def as_json(results: list[Measured], timings: dict) -> dict:
+    return {
+        "timings": timings,
+        "servers": [
+            {
+                "name": m.name,
+                "cold_start_s": m.cold_start_s,
+                "throughput": m.load.throughput,
+                "requests": m.load.requests,
+                "errors": m.load.errors,
+                "latency_ms": m.load.latency_ms,
+                "sequential_median_ms": m.sequential.median_ms(),
+                "sequential_by_kind_ms": m.sequential.by_kind(),
+                "peak_rss_kib": m.peak_rss_kib,
+                "peak_pss_kib": m.peak_pss_kib,
+                "per_request": [
+                    {"name": t.request.name, "status": t.status, "size": t.size,
+                     "median_ms": t.median_ms}
+                    for t in m.sequential.timings
+                ],
+            }
+            for m in results
+        ],
+    }
