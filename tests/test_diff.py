@@ -125,10 +125,10 @@ def test_same_text_other_datatype_is_told_apart(labels):
     s = ox.NamedNode(ENTRY + "055/activity/1")
     p = ox.NamedNode("https://schema.org/position")
     xsd = "http://www.w3.org/2001/XMLSchema#"
-    old = [ox.Triple(s, p, ox.Literal("1", datatype=ox.NamedNode(xsd + "positiveInteger")))]
+    old = [ox.Triple(s, p, ox.Literal("1", datatype=ox.NamedNode(xsd + "decimal")))]
     new = [ox.Triple(s, p, ox.Literal("1", datatype=ox.NamedNode(xsd + "integer")))]
     text = render_text(diff_triples(old, new, labels, "en"))
-    assert "  position changed: 「1」 (xsd:positiveInteger) → 「1」 (xsd:integer)" in text
+    assert "  position changed: 「1」 (xsd:decimal) → 「1」 (xsd:integer)" in text
 
 
 # ---------------------------------------------------------------------------
@@ -187,6 +187,16 @@ def test_command_store_against_a_file(tmp_path, shipped):
     # only the entries graph is compared with a spreadsheet: nothing about other graphs
     assert "id/law/" not in result.stdout and "graph/plan" not in result.stdout
     assert kgraph("diff", "--store", str(store), str(ENTRIES), str(ENTRIES)).returncode == 2
+
+
+def test_command_store_loaded_from_the_data_has_no_differences(tmp_path):
+    """The store keeps the data as written: comparing it with the same file finds nothing."""
+    store = tmp_path / "store"
+    assert kgraph("load", "--store", str(store)).returncode == 0
+    for path in (ENTRIES, ENTRIES.with_name("plan.ttl")):
+        result = kgraph("diff", "--store", str(store), str(path))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout == "No differences.\n"
 
 
 def test_a_bad_spreadsheet_is_an_error_with_its_place(tmp_path, shipped):

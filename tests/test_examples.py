@@ -46,7 +46,7 @@ def value(term: object) -> object:
         iri = term.value
         return iri[len(BASE):] if iri.startswith(BASE) else iri
     if isinstance(term, ox.Literal):
-        if term.datatype.value.endswith(("#integer", "#positiveInteger", "#int", "#long")):
+        if term.datatype.value.endswith("#integer"):
             return int(term.value)
         if term.datatype.value.endswith("#boolean"):
             return term.value == "true"

@@ -2,8 +2,8 @@
 
 The shipped data is loaded into an on-disk store first.  Then copies of it, broken in
 the ways people break data (a required property dropped, an entry number duplicated, an
-entry attached to the wrong policy, a date mistyped, a number given the wrong datatype,
-a Turtle syntax error), must be refused with a message that names the resource, and
+entry attached to the wrong policy, a date mistyped, a number given the wrong datatype or
+a value below 1, a Turtle syntax error), must be refused with a message that names the resource, and
 the store must still serve the snapshot it served before, quad for quad.
 """
 
@@ -154,12 +154,26 @@ def mistyped_date(all_triples):
 
 def wrong_datatype(all_triples):
     policy = f"{PLAN}/policy/8"
-    number = ox.Literal("8", datatype=_iri(f"{XSD}integer"))
+    number = ox.Literal("8")  # a string where an xsd:integer belongs
     edit = lambda ts: _replace(ts, policy, f"{KGO}policyNumber", number)  # noqa: E731
-    return edit, [policy], "xsd:positiveInteger"
+    return edit, [policy], "is an xsd:integer of at least 1"
 
 
-BREAKAGES = [drop_programme, duplicate_entry_number, wrong_policy, mistyped_date, wrong_datatype]
+def number_below_one(all_triples):
+    policy = f"{PLAN}/policy/8"
+    number = ox.Literal("0", datatype=_iri(f"{XSD}integer"))
+    edit = lambda ts: _replace(ts, policy, f"{KGO}policyNumber", number)  # noqa: E731
+    return edit, [policy], "is an xsd:integer of at least 1"
+
+
+BREAKAGES = [
+    drop_programme,
+    duplicate_entry_number,
+    wrong_policy,
+    mistyped_date,
+    wrong_datatype,
+    number_below_one,
+]
 
 
 def copy_name(folder: Path, source: Source) -> Path:

@@ -271,7 +271,7 @@ def test_every_ontology_term_has_a_documented_anchor_in_both_languages(client):
         assert heading == {"ja": "事業", "en": "plan entry"}[lang]
 
 
-@pytest.mark.parametrize("path", ["/ontology.ttl", "/ontology?format=ttl", "/ontology/1.0.0"])
+@pytest.mark.parametrize("path", ["/ontology.ttl", "/ontology?format=ttl", "/ontology/1.0.1"])
 def test_the_ontology_as_rdf_is_the_served_ontology_graph(app, client, path):
     response = client.get(path, headers={"Accept": "text/turtle"})
     assert response.status_code == 200 and response.mimetype == "text/turtle"

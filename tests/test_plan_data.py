@@ -157,6 +157,18 @@ def test_flag_headers_as_extracted(store: ox.Store) -> None:
     }
 
 
+def test_flag_columns_are_ordered_as_printed(store: ox.Store) -> None:
+    # The table header reads "… PJ	イコまち	適応": the エコまち column comes first.
+    assert "\tPJ\tイコまち\t適応\n" in SOURCE_TEXT.read_text(encoding="utf-8")
+    rows = select(store, """
+        SELECT ?flag ?position WHERE { ?flag a kgo:TableFlag ; schema:position ?position }
+        ORDER BY ?position""")
+    assert [(flag.rsplit("/", 1)[-1], position) for flag, position in rows] == [
+        ("ecomachi", "1"),
+        ("adaptation", "2"),
+    ]
+
+
 def test_programmes_shared_by_several_entries(store: ox.Store) -> None:
     rows = select(store, """
         SELECT ?name ?no WHERE {

@@ -89,7 +89,9 @@ def test_layout_of_the_shipped_table(shipped):
         "PJ",
     ]
     assert en[:3] == ["Policy No.", "Policy (for reference)", "Entry No."]
-    assert {"エコまち", "適応"} <= set(ja) and {"Eco-machi", "Adaptation"} <= set(en)
+    # the flag columns follow PJ in the order the plan prints them (their schema:position)
+    assert ja[6:9] == ["PJ", "エコまち", "適応"] and en[6:9] == ["PJ", "Eco-machi", "Adaptation"]
+    assert [(f.slug, f.position) for f in context.flags] == [("ecomachi", 1), ("adaptation", 2)]
     assert ja[-2:] == ["事務事業ID", "その他の記述（Turtle）"]
     data = rows[2:]
     assert [r[2] for r in data] == [f"{n:03d}" for n in range(55, 76)]

@@ -20,7 +20,7 @@ from ..iris import graph_iri
 from ..snapshots import SnapshotStore
 from ..table.context import ContextError, build_context
 from ..table.errors import ExportError
-from ..table.files import ENTRIES, FORMATS, export_table, restore_positions
+from ..table.files import ENTRIES, FORMATS, export_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,8 +47,6 @@ def run(args: argparse.Namespace, config: Config) -> int:
         others = [q for q in quads if q.graph_name != entries]
         context = build_context(others, config.base)
         triples = [q.triple for q in quads if q.graph_name == entries]
-        if args.store:
-            triples = restore_positions(triples)
         data = export_table(triples, context, fmt)
     except (SourceError, ContextError, ExportError, FileNotFoundError, OSError) as error:
         print(f"kgraph export-table: error: {error}", file=sys.stderr)

@@ -28,11 +28,10 @@ from .context import PlanContext, build_context
 from .errors import CellError, ExportError, TableError, Where
 from .export import rows_from_triples, table_cells
 from .layout import FIRST_DATA_ROW, FLAG_MARK, GUIDE_SHEET, SHEET, Column
-from .model import POSITION, XSD_POSITIVE, row_triples
+from .model import row_triples
 from .parse import parse_grid
 from .read import read_csv, read_xlsx
 
-XSD_INTEGER = ox.NamedNode(PREFIXES["xsd"] + "integer")
 FORMATS = ("csv", "xlsx")
 ENTRIES = "entries"
 
@@ -84,27 +83,6 @@ def export_table(triples: Iterable[ox.Triple], context: PlanContext, fmt: str) -
             f"lost: {lost or 'nothing'}; added: {added or 'nothing'}"
         )
     return data
-
-
-def restore_positions(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
-    """Positions read from a store, typed back to ``xsd:positiveInteger``.
-
-    Oxigraph stores derived integer types as ``xsd:integer`` (oxigraph/oxigraph#1413);
-    the table implies positions by order, typed as the ontology's range says.
-    """
-    out = []
-    for t in triples:
-        o = t.object
-        if (
-            t.predicate == POSITION
-            and isinstance(o, ox.Literal)
-            and o.datatype == XSD_INTEGER
-            and o.value.isdigit()
-            and int(o.value) > 0
-        ):
-            t = ox.Triple(t.subject, t.predicate, ox.Literal(o.value, datatype=XSD_POSITIVE))
-        out.append(t)
-    return out
 
 
 def write_csv(cols: list[Column], cells: list[list[str]]) -> bytes:

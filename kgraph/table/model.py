@@ -34,7 +34,7 @@ RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 RDFS_LABEL = ox.NamedNode(PREFIXES["rdfs"] + "label")
 POSITION = ox.NamedNode(PREFIXES["schema"] + "position")
 DERIVED = ox.NamedNode(PREFIXES["prov"] + "wasDerivedFrom")
-XSD_POSITIVE = ox.NamedNode(PREFIXES["xsd"] + "positiveInteger")
+XSD_INTEGER = ox.NamedNode(PREFIXES["xsd"] + "integer")
 XSD_BOOLEAN = ox.NamedNode(PREFIXES["xsd"] + "boolean")
 
 
@@ -135,7 +135,7 @@ def row_triples(row: EntryRow, context: PlanContext) -> list[ox.Triple]:
         out += [
             ox.Triple(entry, kgo("activity"), activity),
             ox.Triple(activity, RDF_TYPE, kgo("Activity")),
-            ox.Triple(activity, POSITION, ox.Literal(str(i), datatype=XSD_POSITIVE)),
+            ox.Triple(activity, POSITION, ox.Literal(str(i), datatype=XSD_INTEGER)),
         ]
         out += _texts(activity, RDFS_LABEL, item.labels)
         out += _item_notes(activity, row)
@@ -144,7 +144,7 @@ def row_triples(row: EntryRow, context: PlanContext) -> list[ox.Triple]:
             out += [
                 ox.Triple(activity, kgo("subActivity"), sub),
                 ox.Triple(sub, RDF_TYPE, kgo("SubActivity")),
-                ox.Triple(sub, POSITION, ox.Literal(str(j), datatype=XSD_POSITIVE)),
+                ox.Triple(sub, POSITION, ox.Literal(str(j), datatype=XSD_INTEGER)),
             ]
             out += _texts(sub, RDFS_LABEL, sub_item.labels)
             out += _item_notes(sub, row)

@@ -66,10 +66,10 @@ ROW_LAST: tuple[str, ...] = (
 )
 
 #: Datatypes whose values read the same without a tag (numbers, booleans, strings).
+#: Oxigraph keeps every derived integer type (``xsd:int``, ``xsd:positiveInteger`` …)
+#: as ``xsd:integer``, so those never come out of the store.
 PLAIN_DATATYPES = frozenset(
-    P["xsd"] + name
-    for name in ("string", "integer", "positiveInteger", "nonNegativeInteger", "int", "long",
-                 "decimal", "boolean")
+    P["xsd"] + name for name in ("string", "integer", "decimal", "boolean")
 )
 
 Linker = Callable[[str], "str | None"]

@@ -27,8 +27,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
 from .. import __version__
-from ..dataset import SourceError, parse_source, parse_sources
-from ..gate import config_sources
+from ..dataset import SourceError, parse_source
 from ..iris import graph_iri
 from ..reports import build_view, labels_from_graph, labels_from_store, template_context
 from ..reports.labels import Labels, labels_from_quads
@@ -66,7 +65,6 @@ _lock = threading.Lock()
 #: Reports kept in memory, newest last; the disk cache (``cache_dir``) keeps the rest.
 _memo: OrderedDict[str, Report] = OrderedDict()
 MEMO_SIZE = 16
-_sources_memo: dict[str, list[ox.Quad]] = {}
 
 
 class UploadError(Exception):
@@ -101,26 +99,13 @@ def validation() -> Response:
 
 
 def served_quads() -> list[ox.Quad]:
-    """The served dataset as the gate validated it.
+    """The served dataset, read from the store's current snapshot.
 
-    When the served snapshot is the one published from the configured files at start,
-    those files are parsed again: Oxigraph stores derived integer types such as
-    ``xsd:positiveInteger`` as ``xsd:integer`` (oxigraph/oxigraph#1413), so the
-    store's copy would fail shapes that the published data meets.  Any other snapshot
-    (an operator's store, or one after an update) is read from the store.
+    The data keeps every literal in the form Oxigraph stores it in
+    (``tests/test_canonical_literals.py``), so the store's copy is the data the gate
+    validated.
     """
-    state = current_state()
-    if state.report is not None and state.snapshot_id.endswith("-start"):
-        key = "sources:" + "|".join(str(s.path) for s in config_sources(state.config))
-        with _lock:
-            quads = _sources_memo.get(key)
-        if quads is None:
-            quads = parse_sources(config_sources(state.config), state.config.base)
-            with _lock:
-                _sources_memo.clear()
-                _sources_memo[key] = quads
-        return list(quads)
-    return list(state.store.quads_for_pattern(None, None, None, None))
+    return list(current_state().store.quads_for_pattern(None, None, None, None))
 
 
 def served_report() -> tuple[Report, Labels]:
