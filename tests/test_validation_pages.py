@@ -17,6 +17,8 @@ from rdflib.namespace import SH
 
 from kgraph.config import PROJECT_ROOT, Config
 from kgraph.iris import graph_iri
+from kgraph.snapshots import SnapshotStore
+from kgraph.sources import shipped_sources
 from kgraph.table.files import context_for, export_table, shipped_entries
 from kgraph.web import create_app
 
@@ -93,6 +95,16 @@ def test_served_report_as_json_and_turtle(client):
     report = next(graph.subjects(rdflib.RDF.type, SH.ValidationReport))
     assert graph.value(report, SH.conforms) == rdflib.Literal(True)
     assert client.get("/validation?format=json").mimetype == "application/json"
+
+
+def test_a_store_of_the_shipped_data_validates_as_the_data(tmp_path, client):
+    """Served from an operator's store, the report is computed from the store's quads."""
+    root = tmp_path / "store"
+    SnapshotStore(root).publish_sources(shipped_sources(BASE), BASE, label="test")
+    config = Config(base=BASE, store=str(root), cache_dir=None)
+    from_store = create_app(config).test_client().get("/validation?format=json").get_json()
+    assert from_store["conforms"] is True
+    assert from_store["counts"] == client.get("/validation?format=json").get_json()["counts"]
 
 
 def test_unchanged_spreadsheet_upload_conforms(client, app, table_csv):
