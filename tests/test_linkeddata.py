@@ -19,6 +19,8 @@ from linkeddata_support import BASE, fixture_app
 from rdflib.compare import isomorphic
 from requests.utils import parse_header_links
 
+from kgraph.config import PROJECT_ROOT
+from kgraph.iris import ONTOLOGY_IRI, ONTOLOGY_VERSION_IRI
 from kgraph.web.catalog import compute_stats
 from kgraph.web.describe import describe
 
@@ -281,6 +283,13 @@ def test_the_ontology_as_rdf_is_the_served_ontology_graph(app, client, path):
                             format=ox.RdfFormat.N_TRIPLES)
     assert isomorphic(graph_of(response), rdflib.Graph().parse(data=expected, format="nt"))
     assert '<https://w3id.org/kgraph/ontology>; rel="canonical"' in response.headers["Link"]
+
+
+def test_the_served_version_path_is_the_ontologys_own_version_iri():
+    ontology = rdflib.Graph().parse(PROJECT_ROOT / "ontology" / "kgo.ttl")
+    version = ontology.value(rdflib.URIRef(ONTOLOGY_IRI), rdflib.OWL.versionIRI)
+    assert version == rdflib.URIRef(ONTOLOGY_VERSION_IRI)
+    assert ONTOLOGY_VERSION_IRI.endswith("/ontology/1.0.1")
 
 
 def test_the_shapes_are_published_as_html_and_rdf(client):
