@@ -19,11 +19,10 @@ from .sources import Source, shapes_files, shipped_sources, sources_for_files
 from .validation import (
     Report,
     cached_report,
-    load_shapes,
     store_report,
-    validate_quads,
     validation_key,
 )
+from .validation_units import validate_dataset
 
 
 class GateError(Exception):
@@ -66,7 +65,11 @@ def prepare(
     key = validation_key(sources, shapes) if use_cache else ""
     report = cached_report(config.cache_dir, key) if use_cache else None
     if report is None:
-        report = validate_quads(quads, load_shapes(shapes))
+        # Per named graph, in parallel, each unit's report cached on its own.
+        report = validate_dataset(
+            quads, base=config.base, shapes=shapes,
+            cache_dir=config.cache_dir if use_cache else None,
+        )
         if use_cache:
             store_report(config.cache_dir, key, report)
     if not report.conforms:
