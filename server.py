@@ -26,6 +26,7 @@ Examples:
   python server.py                              # shipped data on 127.0.0.1:8000
   python server.py --data my.trig --port 8080   # other RDF files
   python server.py --store /srv/kgraph/store --workers 4 --host 0.0.0.0
+  python server.py --sparql-backend http://sparql.internal:7878/query --workers 4
 """
 
 
@@ -48,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--store", metavar="DIR",
         help="serve an on-disk snapshot store made by `kgraph load --store DIR`, read-only; "
         "follows newly published snapshots (env KGRAPH_STORE)")
+    add("--sparql-backend", metavar="URL",
+        help="serve from this remote SPARQL 1.1 query endpoint instead of a local store "
+        "(its default graph must be the union of its graphs); queries are forwarded, "
+        "pages read through it, updates are refused (env KGRAPH_SPARQL_BACKEND)")
     add("--query-timeout", type=float, metavar="SECONDS",
         help="time budget of every query; a request may ask for less with timeout=SECONDS "
         "(env KGRAPH_QUERY_TIMEOUT; default 30)")
@@ -84,6 +89,7 @@ def config_from(args: argparse.Namespace) -> Config:
         base=base,
         data=args.data,
         store=args.store,
+        sparql_backend=args.sparql_backend,
         query_timeout=args.query_timeout,
         workers=args.workers,
         executors=args.executors,
@@ -141,8 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kgraph.web.executor import close_pools
     from kgraph.web.sparql import executor_pool
 
-    with app.app_context():
-        executor_pool(state)
+    if not config.sparql_backend:
+        with app.app_context():
+            executor_pool(state)
     print(f"kgraph: serving {url} (SPARQL endpoint {url}sparql)", file=sys.stderr)
     try:
         run_simple(config.host, config.port, app, threaded=True, use_reloader=False)

@@ -114,15 +114,17 @@ def build_mix(
     constructs: int = 5,
     examples: bool = True,
     seed: int = 7,
-    default_graphs: Sequence[str] = (),
+    scope: Sequence[str] = (),
 ) -> Mix:
     """The mix for the data in ``store`` (see the module docstring).
 
-    ``default_graphs`` scopes every query to those graphs (``default-graph-uri``
-    and ``named-graph-uri``), as a client asking about one municipality would.
+    ``scope`` restricts the example queries and the aggregate to those graphs
+    (``default-graph-uri`` and ``named-graph-uri``), as a client asking about one
+    municipality would; look-ups, CONSTRUCT and DESCRIBE name their resource and
+    read the whole dataset.
     """
     head = preamble(base)
-    graphs = tuple(default_graphs)
+    graphs = tuple(scope)
     entries = sample_iris(store, KGO + "PlanEntry", max(lookups, describes, constructs), seed)
     others = [
         iri
@@ -133,7 +135,8 @@ def build_mix(
     requests: list[Request] = []
 
     def add(name: str, kind: str, body: str, accept: str) -> None:
-        requests.append(Request(name, kind, head + body, accept, graphs, graphs))
+        scoped = graphs if kind in ("example", "aggregate") else ()
+        requests.append(Request(name, kind, head + body, accept, scoped, scoped))
 
     for iri in targets[:lookups]:
         add(f"lookup {iri.removeprefix(base)}", "lookup", LOOKUP.format(iri=iri), SELECT_TYPE)

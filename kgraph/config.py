@@ -46,6 +46,8 @@ class Config:
     data: list[str] = field(default_factory=list)
     #: Directory of the on-disk store; ``None`` keeps the store in memory.
     store: str | None = None
+    #: A remote SPARQL 1.1 query endpoint to serve from instead of a local store.
+    sparql_backend: str | None = None
     query_timeout: float = 30.0
     workers: int = 1
     #: Query executor processes per web worker (each runs one query at a time).
@@ -73,6 +75,7 @@ class Config:
             port=int(_env("PORT", "8000") or 8000),
             data=_env_list("DATA"),
             store=_env("STORE"),
+            sparql_backend=_env("SPARQL_BACKEND"),
             query_timeout=float(_env("QUERY_TIMEOUT", "30") or 30),
             workers=int(_env("WORKERS", "1") or 1),
             executors=int(_env("EXECUTORS", "2") or 2),
@@ -116,6 +119,8 @@ class Config:
             env["KGRAPH_DATA"] = " ".join(self.data)
         if self.store:
             env["KGRAPH_STORE"] = self.store
+        if self.sparql_backend:
+            env["KGRAPH_SPARQL_BACKEND"] = self.sparql_backend
         if self.update_token:
             env["KGRAPH_UPDATE_TOKEN"] = self.update_token
         if self.allowed_hosts:

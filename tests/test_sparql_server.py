@@ -20,6 +20,7 @@ FLAGS_AND_ENV = {
     "--base": "KGRAPH_BASE",
     "--data": "KGRAPH_DATA",
     "--store": "KGRAPH_STORE",
+    "--sparql-backend": "KGRAPH_SPARQL_BACKEND",
     "--query-timeout": "KGRAPH_QUERY_TIMEOUT",
     "--workers": "KGRAPH_WORKERS",
     "--executors": "KGRAPH_EXECUTORS",

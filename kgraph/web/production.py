@@ -68,8 +68,11 @@ def _warm_worker(worker: Any) -> None:
     from .sparql import executor_pool
 
     app: Flask = worker.wsgi
+    state = app.extensions["kgraph"]
+    if state.config.sparql_backend:  # queries go to the backend: no local executors
+        return
     with app.app_context():
-        executor_pool(app.extensions["kgraph"])
+        executor_pool(state)
 
 
 def run(app: Flask, config: Config) -> None:

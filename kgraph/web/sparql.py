@@ -143,6 +143,15 @@ MSG = {
         "An allow-listed remote SPARQL service failed:",
         "許可されたリモートの SPARQL サービスでエラーが発生しました:",
     ),
+    "backend_failed": M(
+        "The SPARQL backend this server reads from failed:",
+        "このサーバーが読み込む SPARQL バックエンドでエラーが発生しました:",
+    ),
+    "backend_update": M(
+        "This server serves from a remote SPARQL backend; send updates to the backend itself.",
+        "このサーバーはリモートの SPARQL バックエンドからデータを提供しています。"
+        "更新はバックエンドに直接送ってください。",
+    ),
     "updates_off": M(
         "Updates are disabled on this server (no operator token is configured).",
         "このサーバーでは更新は無効です（運用者トークンが設定されていません）。",
@@ -469,6 +478,10 @@ def run_query(operation: Operation) -> Response:
     analysis = analyse_query(operation.text, config.base)
     check_remotes(analysis, config.allowed_hosts)
     result_type, graph_type = _negotiate_query(analysis.form, params)
+    if config.sparql_backend:
+        outcome = _forward(config, operation.text, analysis, dataset, result_type, graph_type,
+                           budget)
+        return outcome_response(outcome, config.max_rows)
     message = {
         "op": "query",
         "text": operation.text,
@@ -578,7 +591,25 @@ def _negotiate_query(form: str | None, params: Params) -> tuple[str | None, str 
     return choices[0], choices[1]
 
 
+def _forward(config, text, analysis, dataset, result_type, graph_type, budget) -> Outcome:  # type: ignore[no-untyped-def]
+    """Run the query on the remote backend (``--sparql-backend``)."""
+    from .remote import BackendError, BackendTimeout, forward_query
+
+    try:
+        return forward_query(
+            config.sparql_backend, text, form=analysis.form, dataset=dataset,
+            result_type=result_type, graph_type=graph_type, max_rows=config.max_rows,
+            base_iri=config.base, prefixes=PREFIXES, budget=budget,
+        )
+    except BackendTimeout:
+        raise ApiError(503, _msg("budget", budget=f"{budget:g}")) from None
+    except BackendError as error:
+        raise ApiError(502, _msg("backend_failed"), str(error)) from None
+
+
 def call_executor(state: AppState, message: dict, budget: float, on_progress=None) -> Outcome:  # type: ignore[no-untyped-def]
+    if state.config.sparql_backend:  # updates need the local store and its gate
+        raise ApiError(501, _msg("backend_update"))
     try:
         return executor_pool(state).call(message, budget, on_progress)
     except BudgetExceeded as error:

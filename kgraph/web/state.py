@@ -53,7 +53,15 @@ class AppState:
 
     @classmethod
     def start(cls, config: Config) -> AppState:
-        """Open the configured store, or validate the configured files into a temporary one."""
+        """Open the configured store, or validate the configured files into a temporary one.
+
+        With a SPARQL backend there is no local store: pages read through
+        :class:`~kgraph.web.remote.RemoteStore`.
+        """
+        if config.sparql_backend:
+            from .remote import RemoteStore
+
+            return cls(config, None, RemoteStore(config.sparql_backend, config.query_timeout))  # type: ignore[arg-type]
         if config.store:
             snapshots = SnapshotStore(config.store)
             if snapshots.current() is None:
