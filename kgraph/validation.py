@@ -146,20 +146,32 @@ def engine_versions() -> str:
     return f"{shacl_engine()} pyshacl-turbo {turbo} pyshacl {version('pyshacl')}"
 
 
-_COMPILED: dict[int, tuple[rdflib.Graph, object]] = {}
+_COMPILED: dict[int, tuple[rdflib.Graph, object, list, list]] = {}
+_TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
 
 
-def _compiled(shapes: rdflib.Graph):  # type: ignore[no-untyped-def]
-    """pyshacl-turbo's compiled form of a shapes graph (compiled once per graph object)."""
+def _compiled_entry(shapes: rdflib.Graph) -> tuple[rdflib.Graph, object, list, list]:
+    """pyshacl-turbo's compiled form of a shapes graph (compiled once per graph object),
+    the constraints evaluated in one query each (:mod:`kgraph.sparql_constraints`) and
+    the other shapes with targets, which the engine evaluates."""
     import pyshacl_turbo
+
+    from .sparql_constraints import batched_constraints
 
     entry = _COMPILED.get(id(shapes))
     if entry is None or entry[0] is not shapes:
         if len(_COMPILED) >= 8:
             _COMPILED.clear()
-        entry = (shapes, pyshacl_turbo.compile_shapes(shapes, advanced=True))
+        batched = batched_constraints(shapes)
+        skip = {c.shape for c in batched}
+        others = sorted({s for t in _TARGETS for s in shapes.subjects(t, None)} - skip, key=str)
+        entry = (shapes, pyshacl_turbo.compile_shapes(shapes, advanced=True), batched, others)
         _COMPILED[id(shapes)] = entry
-    return entry[1]
+    return entry
+
+
+def _compiled(shapes: rdflib.Graph):  # type: ignore[no-untyped-def]
+    return _compiled_entry(shapes)[1]
 
 
 def report_graph_of(
@@ -174,9 +186,17 @@ def report_graph_of(
     """
     engine = engine or shacl_engine()
     if engine == "turbo" and not isinstance(data, rdflib.ConjunctiveGraph):
-        _, report_graph, _ = _compiled(shapes).validate(
-            data, allow_warnings=True, allow_infos=True, abort_on_first=False
+        _, compiled, batched, others = _compiled_entry(shapes)
+        if not isinstance(data, ox.Store):
+            batched = []
+        options = {"use_shapes": others} if batched else {}
+        _, report_graph, _ = compiled.validate(  # type: ignore[attr-defined]
+            data, allow_warnings=True, allow_infos=True, abort_on_first=False, **options
         )
+        if batched:
+            from .sparql_constraints import add_results
+
+            add_results(report_graph, data, batched)
         return report_graph
     if isinstance(data, ox.Store):
         data = to_rdflib(data.quads_for_pattern(None, None, None, ox.DefaultGraph()))
@@ -236,8 +256,11 @@ def validate_quads(
     return validate_graph(to_rdflib(quads), shapes, engine)
 
 
-def report_from_graph(report: rdflib.Graph, shapes: rdflib.Graph) -> Report:
-    """Turn pySHACL's report graph into a :class:`Report`."""
+def report_from_graph(
+    report: rdflib.Graph, shapes: rdflib.Graph, with_turtle: bool = True
+) -> Report:
+    """Turn pySHACL's report graph into a :class:`Report` (``with_turtle``: and keep the
+    graph as Turtle)."""
     results = []
     for node in report.subjects(RDF.type, SH.ValidationResult):
         severity = report.value(node, SH.resultSeverity)
@@ -255,7 +278,7 @@ def report_from_graph(report: rdflib.Graph, shapes: rdflib.Graph) -> Report:
                 messages=messages,
             )
         )
-    return Report(results, report.serialize(format="turtle"))
+    return Report(results, report.serialize(format="turtle") if with_turtle else "")
 
 
 def _messages(report: rdflib.Graph, node: rdflib.term.Node, shapes: rdflib.Graph) -> dict[str, str]:

@@ -182,7 +182,7 @@ def _validate_unit(label: str, nquads: bytes, shared_subjects: frozenset[str]) -
     store = ox.Store()
     store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
     graph = report_graph_of(store, shapes, str(_WORKER["engine"]))
-    report = report_from_graph(graph, shapes)
+    report = report_from_graph(graph, shapes, with_turtle=False)
     nodes = {True: [], False: []}
     for node in graph.subjects(RDF.type, SH.ValidationResult):
         nodes[str(graph.value(node, SH.focusNode)) in shared_subjects].append(node)

@@ -1,6 +1,8 @@
 """Validation that scales gives the report that validating the whole union gives.
 
-* the two engines (pyshacl-turbo, the default, and pySHACL) agree result for result;
+* the two engines (pyshacl-turbo, the default, and pySHACL) agree result for result,
+  also where a few SPARQL constraints are evaluated in one query each
+  (kgraph.sparql_constraints);
 * per-unit validation (kgraph.validation_units: per named graph, in parallel) equals
   whole-graph validation, on the shipped data and on synthetic municipalities with
   violations planted in some of them and in the shared ontology;
@@ -13,13 +15,23 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
+import rdflib
 
-from kgraph.config import DEFAULT_BASE
+from kgraph.config import DEFAULT_BASE, PROJECT_ROOT
 from kgraph.dataset import parse_sources
 from kgraph.iris import KGO
 from kgraph.sources import shipped_sources
+from kgraph.sparql_constraints import BATCHED, batched_constraints
 from kgraph.synthetic import PLACEHOLDER, municipality_slug, ontology_nquads, template
-from kgraph.validation import _result_order, load_shapes, turbo_available, validate_quads
+from kgraph.validation import (
+    _result_order,
+    load_shapes,
+    report_from_graph,
+    report_graph_of,
+    turbo_available,
+    validate_graph,
+    validate_quads,
+)
 from kgraph.validation_units import UnitsDisagree, UnitStats, partition, validate_units
 
 BASE = DEFAULT_BASE
@@ -109,6 +121,23 @@ def test_engines_agree_on_a_municipality_with_errors(shapes) -> None:
     assert turbo.count("Violation") >= 2
 
 
+@pytest.mark.skipif(not turbo_available(), reason="pyshacl-turbo is not installed")
+@pytest.mark.parametrize("name", BATCHED)
+@pytest.mark.parametrize("fixture", ["valid.ttl", "invalid.ttl"])
+def test_constraints_evaluated_in_one_query_agree_with_the_engine(name, fixture, shapes) -> None:
+    """kgraph.sparql_constraints on a store = the engine alone on the same graph."""
+    graph = rdflib.Graph()
+    graph.parse(PROJECT_ROOT / "ontology" / "kgo.ttl")
+    graph.parse(PROJECT_ROOT / "tests" / "fixtures" / "shapes" / name / fixture)
+    store = ox.Store()
+    store.bulk_extend(ox.parse(graph.serialize(format="nt").encode(),
+                               format=ox.RdfFormat.N_TRIPLES))
+    assert any(c.shape.endswith(name) for c in batched_constraints(shapes))
+    batched = report_from_graph(report_graph_of(store, shapes, "turbo"), shapes)
+    engine_only = validate_graph(graph, shapes, "turbo")  # a graph: no batching
+    assert sorted_results(batched) == sorted_results(engine_only)
+
+
 def test_the_shipped_data_is_one_unit(shipped) -> None:
     shared, units = partition(shipped, [BASE + "graph/ontology"])
     names = [set(u.graphs) for u in units]
@@ -130,7 +159,6 @@ def test_units_equal_whole_with_planted_errors(planted, planted_whole) -> None:
     assert sorted_results(units) == sorted_results(planted_whole)
     assert not units.conforms
     # The merged report graph holds every result once, under one report node.
-    import rdflib
     from rdflib.namespace import RDF, SH
 
     graph = rdflib.Graph().parse(data=units.turtle, format="turtle")
