@@ -60,7 +60,7 @@ from .conneg import (
 from .errors import ApiError, Message
 from .executor import BudgetExceeded, ExecutorDied, PoolBusy, existing_pool, pool_for
 from .results import Dataset, Outcome
-from .sparql_text import QUERY_FORMS, Analysis, analyse, tokens
+from .sparql_text import MAX_NESTING, QUERY_FORMS, Analysis, analyse, nesting_depth, tokens
 from .state import AppState, current_state
 
 bp = Blueprint("sparql", __name__)
@@ -117,6 +117,10 @@ MSG = {
         "パラメータ 'timeout' には正の秒数を指定してください。",
     ),
     "syntax": M("SPARQL syntax error:", "SPARQL の構文エラー:"),
+    "nesting": M(
+        "The {kind} nests brackets {depth} levels deep; this endpoint accepts at most {limit}.",
+        "{kind_ja}の括弧の入れ子が {depth} 段あります。このエンドポイントでは {limit} 段までです。",
+    ),
     "query_error": M("The query cannot be evaluated:", "クエリを評価できません:"),
     "budget": M(
         "The query ran longer than its time budget of {budget} s and was stopped. "
@@ -455,6 +459,15 @@ def _base_env() -> dict[str, str]:
     return {k: os.environ[k] for k in keep if k in os.environ}
 
 
+def check_nesting(text: str, kind: str, kind_ja: str) -> None:
+    """Refuse a text nested so deeply that the engine's parser would crash on it."""
+    depth = nesting_depth(text)
+    if depth > MAX_NESTING:
+        raise ApiError(
+            400, _msg("nesting", kind=kind, kind_ja=kind_ja, depth=depth, limit=MAX_NESTING)
+        )
+
+
 def check_remotes(analysis: Analysis, allowed_hosts: list[str]) -> None:
     """Refuse SERVICE and LOAD unless their host is allow-listed."""
     allowed = {h.lower() for h in allowed_hosts}
@@ -475,6 +488,7 @@ def run_query(operation: Operation) -> Response:
         raise ApiError(400, _msg("empty", kind="query", kind_ja="クエリ"))
     dataset = Dataset(_iris(params, "default-graph-uri"), _iris(params, "named-graph-uri"))
     budget = _budget(params, state)
+    check_nesting(operation.text, "query", "クエリ")
     analysis = analyse_query(operation.text, config.base)
     check_remotes(analysis, config.allowed_hosts)
     result_type, graph_type = _negotiate_query(analysis.form, params)

@@ -93,6 +93,38 @@ def tokens(text: str) -> Iterator[Token]:
             depth += 1
 
 
+#: Deepest nesting of brackets (``{``, ``(``, ``[``) a query or update may have.
+#: Oxigraph parses and evaluates recursively: a few thousand levels overflow the
+#: stack of the process that runs the query and kill it.  Real queries nest a
+#: handful of levels; generated ones a few dozen.
+MAX_NESTING = 200
+
+_OPEN, _CLOSE = frozenset("{(["), frozenset("})]")
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of ``{``, ``(`` and ``[`` outside strings, IRIs and comments.
+
+    Cheap for ordinary texts: with no more opening brackets than :data:`MAX_NESTING`
+    in the whole text (strings included), that count bounds the depth and is returned
+    without lexing.
+    """
+    openers = text.count("{") + text.count("(") + text.count("[")
+    if openers <= MAX_NESTING:
+        return openers
+    depth = deepest = 0
+    for match in _TOKEN.finditer(text):
+        if match.lastgroup != "punct":
+            continue
+        value = match.group()
+        if value in _OPEN:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif value in _CLOSE:
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 @dataclass
 class Remote:
     """A ``SERVICE`` or ``LOAD`` target."""

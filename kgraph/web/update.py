@@ -27,7 +27,7 @@ from flask import Response, request
 from ..iris import PREFIXES
 from .conneg import JSON, PLAIN, TURTLE, negotiate
 from .errors import ApiError, language
-from .sparql import MSG, Operation, _budget, _iris, call_executor, check_remotes
+from .sparql import MSG, Operation, _budget, _iris, call_executor, check_nesting, check_remotes
 from .sparql_text import add_using, analyse
 from .state import current_state
 
@@ -66,6 +66,7 @@ def run_update(operation: Operation) -> Response:
     using = _iris(operation.params, "using-graph-uri")
     using_named = _iris(operation.params, "using-named-graph-uri")
     budget = _budget(operation.params, state)
+    check_nesting(operation.text, "update", "更新")
     analysis = analyse(operation.text, base=config.base, prefixes=PREFIXES)
     if (using or using_named) and analysis.has_using_or_with:
         raise ApiError(400, MSG["using_conflict"])
