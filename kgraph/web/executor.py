@@ -357,20 +357,49 @@ def child_main() -> None:
         out.write(_HEADER.pack(len(data)) + data)
         out.flush()
 
-    while True:
-        header = inp.read(_HEADER.size)
-        if len(header) < _HEADER.size:
-            return
-        (size,) = _HEADER.unpack(header)
-        message = pickle.loads(inp.read(size))
-        try:
-            answer = handle(child, message, send)
-        except Exception as error:  # reported to the parent, which logs it with the query
-            log.exception("executor failed")
-            from .results import Outcome
+    def serve() -> None:
+        while True:
+            header = inp.read(_HEADER.size)
+            if len(header) < _HEADER.size:
+                return
+            (size,) = _HEADER.unpack(header)
+            message = pickle.loads(inp.read(size))
+            try:
+                answer = handle(child, message, send)
+            except Exception as error:  # reported to the parent, which logs it with the query
+                log.exception("executor failed")
+                from .results import Outcome
 
-            answer = Outcome(500, error="internal", detail=f"{type(error).__name__}: {error}")
-        send(answer)
+                answer = Outcome(
+                    500, error="internal", detail=f"{type(error).__name__}: {error}"
+                )
+            send(answer)
+
+    run_with_large_stack(serve)
+
+
+#: Stack of the thread that runs queries.  Oxigraph parses, optimises and evaluates
+#: recursively, so a long chain (``1+1+...``, ``{} UNION {} ...``) of some 10,000
+#: terms overflows the default 8 MiB and kills the process (measured with 0.5.13);
+#: with 512 MiB every text up to the 1 MB body limit runs (or is cut by its budget).
+#: Only the pages a query touches are used.
+QUERY_STACK_BYTES = 512 * 1024 * 1024
+
+
+def run_with_large_stack(target: Callable[[], None]) -> None:
+    """Run ``target`` in a thread with :data:`QUERY_STACK_BYTES` of stack (else here)."""
+    try:
+        threading.stack_size(QUERY_STACK_BYTES)
+        thread = threading.Thread(target=target, name="queries")
+        thread.start()
+    except (RuntimeError, ValueError, MemoryError):  # the system refused so large a stack
+        log.warning("no thread with a %d MiB stack; queries run on the main thread",
+                    QUERY_STACK_BYTES >> 20)
+        target()
+        return
+    finally:
+        threading.stack_size(0)
+    thread.join()
 
 
 def handle(child: _Child, message: dict, send: Callable[[Any], None]) -> Any:
