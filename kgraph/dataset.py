@@ -15,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 
+from .parse_limits import check_document
 from .sources import Source
 
 
@@ -44,6 +45,7 @@ def parse_source(source: Source, base: str, data: bytes | None = None) -> list[o
     try:
         if data is None:
             data = source.path.read_bytes()
+        check_document(data, source.format)
         parsed = ox.parse(data, format=source.format, base_iri=base)
         if source.graph is None:
             return list(parsed)
