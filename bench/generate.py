@@ -2,7 +2,8 @@
 
     python -m bench.generate --triples 1000000 --out /tmp/synthetic-1m
 
-writes ``ontology.nq`` and ``municipalities-NNNN.nq`` (100 municipalities a file),
+writes ``ontology.nq`` and ``municipalities-NNNN.nq`` (10 municipalities a file,
+so that the bulk loader can load files in parallel),
 about ``--triples`` quads in all, each municipality in its own named graph (see
 :mod:`kgraph.synthetic`).
 """

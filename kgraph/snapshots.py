@@ -21,6 +21,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -58,15 +59,32 @@ class SnapshotStore:
         """Build a snapshot from quads, then make it current."""
         return self._publish(lambda store: store.bulk_extend(quads), label)
 
-    def publish_sources(self, sources: Iterable[Source], base: str, label: str = "") -> Path:
-        """Build a snapshot by bulk-loading files (fast path for large data)."""
+    def publish_sources(
+        self, sources: Iterable[Source], base: str, label: str = "", threads: int | None = None
+    ) -> Path:
+        """Build a snapshot by bulk-loading files (fast path for large data).
+
+        Oxigraph's bulk loader uses about one core per file, so files are loaded by
+        ``threads`` threads at once (default: one per core); on 2 cores, 1 million
+        quads in 12 files load in 10 s instead of 15 s (measured, bench/RESULTS.md).
+        """
+        sources = list(sources)
+        workers = max(1, min(threads or os.cpu_count() or 1, len(sources)))
 
         def fill(store: ox.Store) -> None:
-            for source in sources:
+            def load(source: Source) -> None:
                 graph = ox.NamedNode(source.graph) if source.graph else None
                 store.bulk_load(
                     path=str(source.path), format=source.format, base_iri=base, to_graph=graph
                 )
+
+            if workers == 1:
+                for source in sources:
+                    load(source)
+                return
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for future in [pool.submit(load, source) for source in sources]:
+                    future.result()  # the first error propagates; the snapshot is dropped
 
         return self._publish(fill, label)
 

@@ -231,7 +231,7 @@ def municipalities_for(triples: int, per_municipality: int, ontology: int) -> in
 
 
 def generate(
-    out: Path, triples: int, base: str, per_file: int = 100, start: int = 1
+    out: Path, triples: int, base: str, per_file: int = 10, start: int = 1
 ) -> Generated:
     """Write ``ontology.nq`` and ``municipalities-NNNN.nq`` files of about ``triples`` quads."""
     out.mkdir(parents=True, exist_ok=True)
