@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -42,6 +43,7 @@ from .servers import (
     rdflib_endpoint_server,
     started,
     tool,
+    tree_cpu_seconds,
 )
 
 
@@ -53,6 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=2, help="kgraph gunicorn workers (2)")
     p.add_argument("--executors", type=int, default=None,
                    help="kgraph query executors per worker (server default)")
+    p.add_argument("--rounds", type=int, default=2,
+                   help="rounds; each starts every server afresh, in turn, so that load "
+                   "from other processes on the machine falls on all of them (2)")
     p.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
     p.set_defaults(run=run)
 
@@ -74,7 +79,29 @@ class Measured:
     peak_rss_kib: int
     peak_pss_kib: int
     processes: int
+    cpu_ms_per_request: float = 0.0
     notes: list[str] = field(default_factory=list)
+
+
+def combine(rounds: list[Measured]) -> Measured:
+    """One server's rounds: throughput over all requests, latency percentiles and CPU per
+    request averaged over rounds, the median cold start, the highest memory."""
+    first = rounds[0]
+    requests = sum(m.load.requests for m in rounds)
+    seconds = sum(m.load.seconds for m in rounds)
+    errors = {k: sum(m.load.errors[k] for m in rounds) for k in first.load.errors}
+    latency = {k: statistics.mean(m.load.latency_ms[k] for m in rounds)
+               for k in first.load.latency_ms}
+    return Measured(
+        first.name,
+        statistics.median(m.cold_start_s for m in rounds),
+        LoadResult(requests, seconds, errors, latency),
+        first.sequential,
+        max(m.peak_rss_kib for m in rounds),
+        max(m.peak_pss_kib for m in rounds),
+        max(m.processes for m in rounds),
+        statistics.mean(m.cpu_ms_per_request for m in rounds),
+    )
 
 
 def prepare_data(workdir: Path, base: str) -> tuple[list[ox.Quad], dict[str, str], dict]:
@@ -110,12 +137,15 @@ def measure(running: Running, mix: Mix, args: argparse.Namespace) -> Measured:
     if args.warmup > 0:
         run_wrk(mix, running.url, running.server.query_path, seconds=args.warmup,
                 connections=args.connections)
+    cpu_before = tree_cpu_seconds(running.process.pid)
     load = run_wrk(mix, running.url, running.server.query_path, seconds=args.seconds,
                    connections=args.connections)
+    cpu = tree_cpu_seconds(running.process.pid) - cpu_before
     sampler = running.sampler
     return Measured(
         running.server.name, running.cold_start_s, load, sequential,
         sampler.peak_rss_kib, sampler.peak_pss_kib, sampler.processes,
+        cpu * 1000 / load.requests if load.requests else 0.0,
     )
 
 
@@ -156,11 +186,18 @@ def run(args: argparse.Namespace) -> int:
             "oxigraph": oxigraph_server(paths["oxigraph_store"]),
             "rdflib-endpoint": rdflib_endpoint_server(paths["nquads"]),
         }
-        results = []
-        for name in names:
-            with started(servers[name]) as running:
-                print(f"{name}: cold start {running.cold_start_s:.2f} s; measuring ...", flush=True)
-                results.append(measure(running, mix, args))
+        rounds: dict[str, list[Measured]] = {name: [] for name in names}
+        for number in range(1, max(1, args.rounds) + 1):
+            for name in names:
+                with started(servers[name]) as running:
+                    print(f"round {number}, {name}: cold start {running.cold_start_s:.2f} s; "
+                          "measuring ...", flush=True)
+                    measured = measure(running, mix, args)
+                    rounds[name].append(measured)
+                    print(f"  {measured.load.throughput:.1f} req/s, p50 "
+                          f"{measured.load.latency_ms['p50']:.1f} ms, "
+                          f"{measured.cpu_ms_per_request:.2f} ms CPU/request", flush=True)
+        results = [combine(rounds[name]) for name in names]
         print()
         print(render(results, args))
         if args.json:
@@ -172,14 +209,14 @@ def run(args: argparse.Namespace) -> int:
 
 def render(results: list[Measured], args: argparse.Namespace) -> str:
     rows = [["server", "throughput (req/s)", "p50 (ms)", "p99 (ms)", "errors",
-             "seq. median (ms)", "cold start (s)", "peak RSS (MiB)", "peak PSS (MiB)",
-             "processes"]]
+             "CPU/request (ms)", "seq. median (ms)", "cold start (s)", "peak RSS (MiB)",
+             "peak PSS (MiB)", "processes"]]
     for m in results:
         rows.append([
             m.name, f"{m.load.throughput:.1f}", f"{m.load.latency_ms['p50']:.2f}",
             f"{m.load.latency_ms['p99']:.2f}", str(m.load.failed),
-            f"{m.sequential.median_ms():.2f}", f"{m.cold_start_s:.2f}",
-            mib(m.peak_rss_kib), mib(m.peak_pss_kib), str(m.processes),
+            f"{m.cpu_ms_per_request:.2f}", f"{m.sequential.median_ms():.2f}",
+            f"{m.cold_start_s:.2f}", mib(m.peak_rss_kib), mib(m.peak_pss_kib), str(m.processes),
         ])
     out = [table(rows)]
     by_name = {m.name: m for m in results}
@@ -194,6 +231,7 @@ def render(results: list[Measured], args: argparse.Namespace) -> str:
                 f"kgraph/{peer}: throughput {ratio(kg.load.throughput, other.load.throughput)}, "
                 f"p50 {ratio(kg.load.latency_ms['p50'], other.load.latency_ms['p50'])}, "
                 f"p99 {ratio(kg.load.latency_ms['p99'], other.load.latency_ms['p99'])}, "
+                f"CPU/request {ratio(kg.cpu_ms_per_request, other.cpu_ms_per_request)}, "
                 f"cold start {ratio(kg.cold_start_s, other.cold_start_s)}, "
                 f"peak PSS {ratio(kg.peak_pss_kib, other.peak_pss_kib)}"
             )
@@ -227,6 +265,7 @@ def as_json(results: list[Measured], timings: dict) -> dict:
                 "latency_ms": m.load.latency_ms,
                 "sequential_median_ms": m.sequential.median_ms(),
                 "sequential_by_kind_ms": m.sequential.by_kind(),
+                "cpu_ms_per_request": m.cpu_ms_per_request,
                 "peak_rss_kib": m.peak_rss_kib,
                 "peak_pss_kib": m.peak_pss_kib,
                 "per_request": [

@@ -86,6 +86,20 @@ def _kib(path: str, key: str) -> int:
     return 0
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by a process tree (live processes only)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/stat", encoding="ascii", errors="replace") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def tree_memory(pid: int) -> tuple[int, int, int]:
     """(RSS KiB, PSS KiB, number of processes) of a process tree now."""
     pids = tree(pid)
