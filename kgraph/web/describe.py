@@ -113,8 +113,15 @@ def describe(store: ox.Store, iri: str) -> Description | None:
 
 
 def exists(store: ox.Store, iri: str) -> bool:
-    """Whether the store mentions ``iri`` as a subject or an object."""
-    node = ox.NamedNode(iri)
+    """Whether the store mentions ``iri`` as a subject or an object.
+
+    A string that is not a valid IRI (a request path with a space, a NUL or invalid
+    UTF-8) names nothing in the store.
+    """
+    try:
+        node = ox.NamedNode(iri)
+    except ValueError:
+        return False
     return any(True for _ in store.quads_for_pattern(node, None, None)) or any(
         True for _ in store.quads_for_pattern(None, None, node)
     )
