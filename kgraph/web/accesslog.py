@@ -6,12 +6,15 @@ common log format plus the duration::
     127.0.0.1 "GET /sparql?query=ASK%20%7B%7D HTTP/1.1" 200 34 1.8ms "curl/8.5.0"
 
 gunicorn's own access log is off, so that each request is logged once, whichever
-server runs the app.  Long query strings are shortened.
+server runs the app.  Long query strings are shortened, and control characters and
+quotes that a client put in the path or its User-Agent are escaped (``\\n``,
+``\\x00``, ``\\"``), so that a request cannot forge a log line.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from flask import Flask, Response, g, request
@@ -19,6 +22,19 @@ from flask import Flask, Response, g, request
 log = logging.getLogger("kgraph.access")
 
 MAX_TARGET = 300
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029"\\]')
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
+
+
+def escape(text: str) -> str:
+    """``text`` safe for one log line: control characters, quotes and backslashes escaped."""
+    return _UNSAFE.sub(lambda m: _NAMED.get(m.group()) or _code(ord(m.group())), text)
+
+
+def _code(point: int) -> str:
+    return f"\\x{point:02x}" if point <= 0xFF else f"\\u{point:04x}"
 
 
 def install(app: Flask) -> None:
@@ -46,12 +62,12 @@ def _log(response: Response) -> Response:
     log.info(
         '%s "%s %s %s" %d %s %.1fms "%s"',
         request.remote_addr or "-",
-        request.method,
-        target,
-        request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+        escape(request.method),
+        escape(target),
+        escape(request.environ.get("SERVER_PROTOCOL", "HTTP/1.1")),
         response.status_code,
         "-" if size is None else size,
         duration,
-        request.user_agent.string or "-",
+        escape(request.user_agent.string or "-"),
     )
     return response

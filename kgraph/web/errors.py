@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from flask import Flask, Request, Response, request
 from werkzeug.exceptions import HTTPException
 
+from .accesslog import escape
+
 log = logging.getLogger("kgraph.errors")
 
 LANGUAGES = ("en", "ja")
@@ -114,8 +116,8 @@ def handle_http_error(error: HTTPException) -> Response:
             if name.lower() != "content-type":
                 response.headers[name] = value
     if code >= 500:
-        log.error("%s %s -> %d: %s; %s", request.method, request.path, code, error.description,
-                  query_for_log())
+        log.error("%s %s -> %d: %s; %s", escape(request.method), escape(request.path), code,
+                  error.description, query_for_log())
     return response
 
 
@@ -126,10 +128,36 @@ def _english_detail(error: HTTPException, detail: str) -> str:
     return "" if detail == default else detail
 
 
+#: The body could not be read as the request framed it (a broken chunked encoding, a
+#: client that stopped sending): the client's fault, answered 400 (408 for a timeout).
+BODY_UNREADABLE = Message(
+    "The request body could not be read (broken framing, or the client stopped sending).",
+    "リクエスト本文を読み取れませんでした（転送形式の誤り、または送信の中断）。",
+)
+
+
+def _body_unreadable(error: Exception) -> int | None:
+    """The status for an error raised while reading the body, else ``None``."""
+    if isinstance(error, TimeoutError):
+        return 408
+    module = type(error).__module__
+    if module.startswith("gunicorn.http") or (
+        isinstance(error, OSError) and module.startswith("werkzeug")
+    ):
+        return 400
+    return None
+
+
 def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):  # pragma: no cover - routed above
         return handle_http_error(error)
-    log.exception("%s %s -> 500; %s", request.method, request.path, query_for_log())
+    status = _body_unreadable(error)
+    if status is not None:
+        log.info("%s %s -> %d: %s", escape(request.method), escape(request.path), status,
+                 type(error).__name__)
+        return error_response(status, BODY_UNREADABLE)
+    log.exception("%s %s -> 500; %s", escape(request.method), escape(request.path),
+                  query_for_log())
     return error_response(500, STATUS_MESSAGES[500])
 
 
