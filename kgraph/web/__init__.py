@@ -30,6 +30,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "search_page",
     "plan_page",
     "validation_pages",
+    "security",
 )
 
 
