@@ -1,0 +1,1 @@
+INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> "café" } }
