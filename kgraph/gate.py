@@ -87,10 +87,16 @@ def memory_store(candidate: Candidate) -> ox.Store:
 
 
 def publish(config: Config, candidate: Candidate) -> Path:
-    """Make a validated candidate the current snapshot of ``config.store``."""
+    """Make a validated candidate the current snapshot of ``config.store``.
+
+    Waits for a SPARQL Update that is being applied (the writer lock), so that the
+    update cannot publish its copy of the old snapshot over this one afterwards.
+    """
     if not config.store:
         raise ValueError("publishing needs an on-disk store directory (--store)")
-    return SnapshotStore(config.store).publish_quads(candidate.quads)
+    snapshots = SnapshotStore(config.store)
+    with snapshots.writer_lock():
+        return snapshots.publish_quads(candidate.quads)
 
 
 def serving_store(config: Config) -> ox.Store:

@@ -9,13 +9,20 @@ A store directory holds immutable snapshots and a ``current`` symbolic link::
 
 A new snapshot is built beside the old one and only then becomes ``current`` by an
 atomic rename of the link.  A load that fails, is killed or fills the disk leaves
-``current`` untouched, and its half-built directory is removed by the next load.
+``current`` untouched, and its half-built directory is removed by the next load or
+the next server start.  A build holds an advisory lock (``flock``) on its directory
+until it is published, so that only directories whose builder has died are removed,
+never one that another process is still building; the kernel drops the lock of a
+killed process.  Publishers (loads, imports, SPARQL updates) take turns through
+:meth:`SnapshotStore.writer_lock`, so that an update never publishes a copy of a
+snapshot that a load has replaced meanwhile.
 Serving processes open ``current`` read-only and re-open it when the link moves.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import time
@@ -29,6 +36,11 @@ import pyoxigraph as ox
 from .sources import Source
 
 BUILDING_PREFIX = ".building-"
+#: The lock file publishers take turns on (the executor's updates use it too).
+WRITER_LOCK = ".update.lock"
+#: A temporary ``.current-*`` link older than this was left by a killed switch (a
+#: switch takes microseconds).
+STALE_LINK_SECONDS = 10.0
 
 
 class SnapshotStore:
@@ -88,10 +100,20 @@ class SnapshotStore:
 
         return self._publish(fill, label)
 
+    @contextlib.contextmanager
+    def writer_lock(self):  # type: ignore[no-untyped-def]
+        """Hold the store's writer lock (blocks while another publisher holds it)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / WRITER_LOCK, "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
     def _publish(self, fill, label: str) -> Path:
         self.snapshots.mkdir(parents=True, exist_ok=True)
         self.remove_abandoned()
         building = self.snapshots / f"{BUILDING_PREFIX}{uuid.uuid4().hex}"
+        building.mkdir()
+        claim = _claim(building)
         try:
             store = ox.Store(str(building))
             fill(store)
@@ -107,6 +129,8 @@ class SnapshotStore:
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
+        finally:
+            os.close(claim)
         self.prune()
         return final
 
@@ -122,16 +146,24 @@ class SnapshotStore:
             finally:
                 os.close(fd)
 
-    def remove_abandoned(self) -> None:
-        """Delete half-built snapshots left by a load that died."""
+    def remove_abandoned(self) -> list[str]:
+        """Delete half-built snapshots whose builder died; the names removed.
+
+        A directory still claimed by a live builder is left alone, as is a
+        temporary link young enough to belong to a switch in progress.
+        """
+        removed: list[str] = []
         if not self.snapshots.is_dir():
-            return
+            return removed
         for path in self.snapshots.iterdir():
-            if path.name.startswith(BUILDING_PREFIX):
-                shutil.rmtree(path, ignore_errors=True)
+            if path.name.startswith(BUILDING_PREFIX) and _remove_if_unclaimed(path):
+                removed.append(path.name)
         for path in self.root.glob(".current-*"):
             with contextlib.suppress(OSError):
-                path.unlink()
+                if time.time() - path.lstat().st_mtime > STALE_LINK_SECONDS:
+                    path.unlink()
+                    removed.append(path.name)
+        return removed
 
     def prune(self, keep: int = 2) -> None:
         """Keep the current snapshot and the ``keep - 1`` newest others."""
@@ -148,3 +180,28 @@ class SnapshotStore:
             kept += 1
             if kept >= keep:
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def _claim(building: Path) -> int:
+    """Lock a building directory for this process (until the descriptor is closed)."""
+    fd = os.open(building, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _remove_if_unclaimed(path: Path) -> bool:
+    """Remove a building directory unless a live process holds its lock."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return False
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    finally:
+        os.close(fd)
+    return True
