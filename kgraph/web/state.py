@@ -15,6 +15,7 @@ so an ``AppState`` made in gunicorn's master before forking is safe in the worke
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import shutil
 import tempfile
@@ -68,6 +69,7 @@ class AppState:
                 raise FileNotFoundError(
                     f"{config.store}: no published snapshot (run `kgraph load --store DIR`)"
                 )
+            _recover(snapshots)
             return cls(config, None, None, store_root=str(snapshots.root))
         candidate = prepare(config)
         root = temporary_store(candidate.quads)
@@ -112,6 +114,19 @@ class AppState:
         if self._snapshot:
             return os.path.basename(self._snapshot)
         return f"mem-{int(self.started)}"
+
+
+def _recover(snapshots: SnapshotStore) -> None:
+    """Remove what a killed load left behind (a server may lack the right to: fine)."""
+    try:
+        removed = snapshots.remove_abandoned()
+    except OSError as error:
+        logging.getLogger("kgraph").warning("%s: could not clean up: %s", snapshots.root, error)
+        return
+    if removed:
+        logging.getLogger("kgraph").info(
+            "%s: removed what interrupted loads left: %s", snapshots.root, ", ".join(removed)
+        )
 
 
 def temporary_store(quads: list[ox.Quad]) -> str:
