@@ -71,7 +71,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
         changes = diff_triples(before, triples, labels, args.lang)
     except (SourceError, OSError):
         changes = None
-    published = str(publish(config, candidate)) if args.apply else None
+    try:
+        published = str(publish(config, candidate)) if args.apply else None
+    except OSError as error:  # a full disk, a read-only or missing directory
+        nothing = "何も変更していません。" if args.lang == "ja" else "nothing was changed."
+        return out.error(
+            f"cannot write a snapshot into {config.store}: {error.strerror or error}; {nothing}"
+        )
     return out.done(candidate, triples, changes, published)
 
 

@@ -44,7 +44,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return EXIT_NONCONFORMANT
     warnings = candidate.report.count("Warning")
     if config.store:
-        path = publish(config, candidate)
+        try:
+            path = publish(config, candidate)
+        except OSError as error:  # a full disk, a read-only or missing directory
+            print(f"kgraph load: error: cannot write a snapshot into {config.store}: "
+                  f"{error.strerror or error}", file=sys.stderr)
+            print("kgraph load: nothing was changed.", file=sys.stderr)
+            return EXIT_ERROR
         print(f"loaded {len(candidate.quads)} quads into {path} ({warnings} warning(s))")
     else:
         print(
