@@ -152,10 +152,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             executor_pool(state)
     print(f"kgraph: serving {url} (SPARQL endpoint {url}sparql)", file=sys.stderr)
     try:
-        run_simple(config.host, config.port, app, threaded=True, use_reloader=False)
+        run_simple(config.host, config.port, app, threaded=True, use_reloader=False,
+                   request_handler=_quiet_handler())
     finally:
         close_pools()
     return 0
+
+
+def _quiet_handler():
+    """Werkzeug's request handler without its version in the ``Server`` header."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    class Handler(WSGIRequestHandler):
+        server_version = "kgraph"  # type: ignore[assignment]
+
+        def version_string(self) -> str:
+            return "kgraph"
+
+    return Handler
 
 
 if __name__ == "__main__":
