@@ -445,6 +445,7 @@ def executor_pool(state: AppState):  # type: ignore[no-untyped-def]
     config = state.config
     env = dict(_base_env())
     env.update(config.to_env())
+    env.pop("KGRAPH_UPDATE_TOKEN", None)  # checked here; executors run untrusted queries
     env["KGRAPH_EXECUTOR_STORE"] = root
     env["KGRAPH_STORE"] = root
     if not config.allowed_hosts:
