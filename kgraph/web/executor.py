@@ -202,12 +202,8 @@ class ExecutorPool:
         """
         start = time.monotonic()
         deadline = start + budget
+        executor = self._live_executor(message, budget, deadline)
         try:
-            executor = self._idle.get(timeout=max(budget, 0.001))
-        except queue.Empty:
-            raise PoolBusy(budget) from None
-        try:
-            executor.send(message)
             while True:
                 answer = executor.receive(deadline)
                 if isinstance(answer, dict) and answer.get("progress"):
@@ -228,6 +224,29 @@ class ExecutorPool:
             raise
         self._idle.put(executor)
         return answer
+
+    def _live_executor(self, message: Mapping[str, Any], budget: float,
+                       deadline: float) -> Executor:
+        """An idle executor that has taken ``message``.
+
+        An executor that died while idle (killed by an operator or the OOM killer)
+        is replaced, and the message goes to the next one: nothing ran yet, so
+        nothing is repeated, and the request does not fail for it.
+        """
+        for _ in range(self.size + 1):
+            try:
+                executor = self._idle.get(timeout=max(deadline - time.monotonic(), 0.001))
+            except queue.Empty:
+                raise PoolBusy(budget) from None
+            if executor.proc.poll() is None:
+                try:
+                    executor.send(message)
+                    return executor
+                except ExecutorDied:
+                    pass
+            log.warning("executor %d had died while idle; replaced", executor.proc.pid)
+            self._retire(executor)
+        raise ExecutorDied("no executor could be started")
 
     def close(self) -> None:
         self.closed = True
