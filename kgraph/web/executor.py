@@ -44,7 +44,6 @@ import os
 import pickle
 import queue
 import select
-import signal
 import struct
 import subprocess
 import sys
@@ -151,6 +150,23 @@ class Executor:
                 raise ExecutorDied(f"executor {self.proc.pid} exited (code {code})")
             self._buffer += chunk
 
+    def demote(self) -> bool:
+        """Lower this executor's CPU priority (a query that runs long yields the CPU).
+
+        Linux keeps a priority per thread, and the query runs on the executor's own
+        thread, so every thread of the process is demoted.
+        """
+        try:
+            threads = [int(t) for t in os.listdir(f"/proc/{self.proc.pid}/task")]
+        except OSError:
+            threads = [self.proc.pid]
+        demoted = False
+        for tid in threads:
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, tid, DEMOTED_NICENESS)
+                demoted = True
+        return demoted
+
     def kill(self) -> None:
         with contextlib.suppress(OSError):
             self.proc.kill()
@@ -161,8 +177,21 @@ class Executor:
                 stream.close()
 
 
+#: A query still running after this many seconds is set aside: its executor is
+#: demoted to the lowest CPU priority and a fresh executor takes its place in the
+#: pool, so that runaway queries (which will be cut at their budget) neither hold
+#: the pool's executors nor slow down short queries, page views and downloads on the
+#: same cores.  Ordinary queries take milliseconds.
+DEMOTE_AFTER = 0.5
+DEMOTED_NICENESS = 19
+
+
 class ExecutorPool:
-    """A fixed number of executors; a caller borrows one per operation."""
+    """A fixed number of ready executors; a caller borrows one per operation.
+
+    An operation that runs long is set aside (see :data:`DEMOTE_AFTER`), so there
+    may be one more executor for each long operation in progress.
+    """
 
     def __init__(self, size: int, env: Mapping[str, str]) -> None:
         self.size = max(1, size)
@@ -181,11 +210,11 @@ class ExecutorPool:
             self._all.add(executor)
         return executor
 
-    def _retire(self, executor: Executor) -> None:
+    def _retire(self, executor: Executor, replace: bool = True) -> None:
         executor.kill()
         with self._lock:
             self._all.discard(executor)
-        if not self.closed:
+        if replace and not self.closed:
             self._idle.put(self._spawn())
 
     def call(
@@ -203,9 +232,20 @@ class ExecutorPool:
         start = time.monotonic()
         deadline = start + budget
         executor = self._live_executor(message, budget, deadline)
+        long_running = False
         try:
             while True:
-                answer = executor.receive(deadline)
+                if not long_running and time.monotonic() - start < DEMOTE_AFTER:
+                    try:
+                        answer = executor.receive(min(deadline, start + DEMOTE_AFTER))
+                    except TimeoutError:
+                        if time.monotonic() >= deadline:
+                            raise
+                        long_running = True
+                        self._set_aside(executor)
+                        continue
+                else:
+                    answer = executor.receive(deadline)
                 if isinstance(answer, dict) and answer.get("progress"):
                     extended = on_progress(answer) if on_progress else None
                     if extended is not None:
@@ -214,16 +254,24 @@ class ExecutorPool:
                 break
         except TimeoutError:
             log.warning("executor %d overran its %.3g s budget; killed", executor.proc.pid, budget)
-            self._retire(executor)
+            self._retire(executor, replace=not long_running)
             raise BudgetExceeded(budget) from None
-        except ExecutorDied:
-            self._retire(executor)
-            raise
         except BaseException:
-            self._retire(executor)
+            self._retire(executor, replace=not long_running)
             raise
-        self._idle.put(executor)
+        if long_running:  # replaced already; it cannot get its priority back: end it
+            self._retire(executor, replace=False)
+        else:
+            self._idle.put(executor)
         return answer
+
+    def _set_aside(self, executor: Executor) -> None:
+        """A long-running query: demote its executor and put a fresh one in its place,
+        so that short queries never wait behind runaway ones (the extra executor
+        lives until the long query ends or is cut at its budget)."""
+        executor.demote()
+        if not self.closed:
+            self._idle.put(self._spawn())
 
     def _live_executor(self, message: Mapping[str, Any], budget: float,
                        deadline: float) -> Executor:
@@ -299,7 +347,6 @@ ENV_ISOLATE = "KGRAPH_EXECUTOR_ISOLATE_NETWORK"
 
 _CLONE_NEWNET = 0x40000000
 _CLONE_NEWUSER = 0x10000000
-_PR_SET_PDEATHSIG = 1
 
 
 def _libc() -> ctypes.CDLL | None:
@@ -309,11 +356,23 @@ def _libc() -> ctypes.CDLL | None:
         return None
 
 
-def die_with_parent() -> None:
-    """Ask Linux to kill this process when its parent dies (no orphan keeps running)."""
-    libc = _libc()
-    if libc is not None and hasattr(libc, "prctl"):
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+def die_with_parent(interval: float = 0.5) -> None:
+    """End this process soon after its parent process dies (no orphan keeps running).
+
+    Not ``prctl(PR_SET_PDEATHSIG)``: Linux sends that signal when the parent *thread*
+    that started the child ends, and executors are started from request threads
+    (the development server makes one per request), so replacements were killed as
+    soon as the request that started them was answered.  A watchdog thread notices
+    the parent's death by the change of parent process id.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 def isolate_network() -> str:
@@ -358,9 +417,9 @@ class _Child:
 
 def child_main() -> None:
     """Serve requests from the parent until stdin closes."""
-    die_with_parent()
-    if os.environ.get(ENV_ISOLATE) == "1":
+    if os.environ.get(ENV_ISOLATE) == "1":  # before any thread: unshare needs one
         os.environ["KGRAPH_EXECUTOR_NETWORK"] = isolate_network()
+    die_with_parent()
     logging.basicConfig(
         level=os.environ.get("KGRAPH_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s executor[%(process)d] %(message)s",
