@@ -405,3 +405,45 @@ def test_a_load_waits_while_an_update_is_being_published(server, store):
     _, err = process.communicate(timeout=300)
     assert process.returncode == 0, err
     assert served(server, store).snapshot != before.snapshot
+
+
+# ---------------------------------------------------------------------------
+# A killed server leaves no executor behind
+# ---------------------------------------------------------------------------
+
+
+def _executors_below(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if b"child_main" in (entry / "cmdline").read_bytes():
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def test_executors_end_with_a_killed_server(small_data):
+    """SIGKILL of the server: its query executors (one started by a request thread
+    after a budget kill, too) end by themselves."""
+    from support.server import running_server
+
+    with running_server("--data", small_data, "--query-timeout", "1") as url:
+        import requests
+
+        requests.post(url + "sparql", timeout=60, data={
+            "query": "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"})
+        assert requests.get(url + "sparql", params={"query": "ASK {}"}, timeout=60).ok
+        executors = _executors_below(url.process.pid)
+        assert executors
+        url.process.send_signal(signal.SIGKILL)
+        url.process.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists()
+                                                  for p in executors):
+            time.sleep(0.1)
+        alive = [p for p in executors if Path(f"/proc/{p}").exists()
+                 and b"child_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        assert alive == [], "executors outlived their server"

@@ -1,0 +1,63 @@
+"""Runaway queries do not hold back the others.
+
+A query still running after :data:`~kgraph.web.executor.DEMOTE_AFTER` is set aside:
+its executor drops to the lowest CPU priority and a fresh executor takes its place,
+so that a pool of one executor still answers short queries while a runaway one runs
+to its budget (the load campaign showed ordinary queries waiting seconds behind
+pathological ones when those held every executor of a worker).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from kgraph.web.executor import DEMOTED_NICENESS, BudgetExceeded, ExecutorPool
+from kgraph.web.state import temporary_store
+
+
+@pytest.fixture
+def pool():
+    pool = ExecutorPool(1, dict(os.environ, KGRAPH_EXECUTOR_STORE=temporary_store([])))
+    yield pool
+    pool.close()
+
+
+def test_a_short_query_is_answered_while_a_runaway_one_runs(pool):
+    outcome: list[object] = []
+    runaway = threading.Thread(target=lambda: outcome.append(
+        pool.call({"op": "sleep", "seconds": 30}, 8)))
+    runaway.start()
+    answers = [pool.call({"op": "ping"}, 30) for _ in range(5)]
+    assert runaway.is_alive(), "the short queries waited for the runaway one"
+    assert len({a["pong"] for a in answers}) == 1  # the same fresh executor each time
+    runaway.join(timeout=60)
+    assert outcome == []  # it was cut at its budget (BudgetExceeded in its thread)
+
+
+def test_the_runaway_executor_is_demoted_and_ended(pool):
+    first = pool.call({"op": "ping"}, 30)["pong"]
+    seen: dict[str, int] = {}
+
+    def watch() -> None:
+        for _ in range(200):
+            try:
+                seen["nice"] = os.getpriority(os.PRIO_PROCESS, first)
+            except OSError:
+                return
+            if seen["nice"] == DEMOTED_NICENESS:
+                return
+            threading.Event().wait(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    with pytest.raises(BudgetExceeded):
+        pool.call({"op": "sleep", "seconds": 30}, 3)
+    watcher.join()
+    assert seen.get("nice") == DEMOTED_NICENESS
+    with pytest.raises(ProcessLookupError):
+        os.kill(first, 0)
+    assert pool.call({"op": "ping"}, 30)["pong"] != first
+    assert len(pool._all) == 1  # the pool is back to its size
