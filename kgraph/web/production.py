@@ -7,12 +7,14 @@ executors (so nothing that holds threads or file handles crosses the fork).
 
 Workers are ``gthread`` workers: a request waiting for a query executor holds a
 thread, not the whole worker, so a slow query never stops a worker from answering
-others.  gunicorn's access log is off (see :mod:`kgraph.web.accesslog`).
+others.  Their sockets have a read/write timeout (:mod:`kgraph.web.slowclients`),
+so that a client that stalls in the middle of a request does not hold a thread for
+ever.  gunicorn's access log is off (see :mod:`kgraph.web.accesslog`).
 
 The equivalent command line, for operators who prefer to run gunicorn directly::
 
-    KGRAPH_STORE=/srv/kgraph/store gunicorn -w 4 -k gthread --threads 8 \\
-        --preload -b 0.0.0.0:8000 'kgraph.web:create_app()'
+    KGRAPH_STORE=/srv/kgraph/store gunicorn -w 4 -k kgraph.web.slowclients.Worker \\
+        --threads 8 --preload -b 0.0.0.0:8000 'kgraph.web:create_app()'
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def options(config: Config) -> dict[str, Any]:
         "bind": f"[{config.host}]:{config.port}" if ":" in config.host else
         f"{config.host}:{config.port}",
         "workers": config.workers,
-        "worker_class": "gthread",
+        "worker_class": "kgraph.web.slowclients.Worker",
         "threads": max(4, 2 * config.executors),
         "timeout": int(config.query_timeout) + 60,
         "graceful_timeout": 10,
