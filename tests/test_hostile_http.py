@@ -188,3 +188,29 @@ def test_served_data_is_unchanged(server, store, before):
     assert after.snapshot == before.snapshot
     assert after.etag == before.etag
     assert after.nquads == before.nquads
+
+
+def test_stalled_clients_do_not_hold_the_server(store):
+    """Connections that send half a request and stall are dropped after the client
+    timeout, and the server answers again by itself (gunicorn's gthread worker alone
+    held its threads for ever: a dozen such connections stopped it)."""
+    import socket
+    import time
+
+    from kgraph.web.slowclients import IO_TIMEOUT
+
+    with production_server(store) as url:
+        host, port = url.split("//")[1].rstrip("/").split(":")
+        stalled = []
+        for i in range(40):
+            sock = socket.create_connection((host, int(port)))
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n" if i % 2 else
+                         b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+                         b"Content-Type: application/sparql-query\r\n\r\nASK")
+            stalled.append(sock)
+        time.sleep(1)
+        response = requests.get(url + "health", timeout=IO_TIMEOUT * 4 + 30)
+        assert response.status_code == 200
+        for sock in stalled:
+            sock.close()
+        assert "Traceback" not in url.log()
