@@ -1,7 +1,8 @@
 """Runaway queries do not hold back the others.
 
-A query still running after :data:`~kgraph.web.executor.DEMOTE_AFTER` is set aside:
-its executor drops to the lowest CPU priority and a fresh executor takes its place,
+A query still running after :data:`~kgraph.web.executor.SET_ASIDE_AFTER` is set
+aside: a fresh executor takes its place at once, and after
+:data:`~kgraph.web.executor.DEMOTE_AFTER` it drops to the lowest CPU priority,
 so that a pool of one executor still answers short queries while a runaway one runs
 to its budget (the load campaign showed ordinary queries waiting seconds behind
 pathological ones when those held every executor of a worker).
@@ -30,6 +31,8 @@ def test_a_short_query_is_answered_while_a_runaway_one_runs(pool):
     runaway = threading.Thread(target=lambda: outcome.append(
         pool.call({"op": "sleep", "seconds": 30}, 8)))
     runaway.start()
+    while not pool._idle.empty():  # the runaway has its executor
+        threading.Event().wait(0.01)
     answers = [pool.call({"op": "ping"}, 30) for _ in range(5)]
     assert runaway.is_alive(), "the short queries waited for the runaway one"
     assert len({a["pong"] for a in answers}) == 1  # the same fresh executor each time

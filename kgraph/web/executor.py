@@ -177,19 +177,22 @@ class Executor:
                 stream.close()
 
 
-#: A query still running after this many seconds is set aside: its executor is
-#: demoted to the lowest CPU priority and a fresh executor takes its place in the
-#: pool, so that runaway queries (which will be cut at their budget) neither hold
-#: the pool's executors nor slow down short queries, page views and downloads on the
-#: same cores.  Ordinary queries take milliseconds.
-DEMOTE_AFTER = 0.5
+#: A query still running after SET_ASIDE_AFTER seconds is set aside: a fresh executor
+#: takes its place in the pool at once, so that runaway queries (which will be cut
+#: at their budget) never hold every executor of a worker.  One still running after
+#: DEMOTE_AFTER seconds also drops to the lowest CPU priority, so that it does not
+#: slow down short queries, page views and downloads on the same cores.  Ordinary
+#: queries take milliseconds; a slow one under a busy machine may take a second, and
+#: is not demoted for that.
+SET_ASIDE_AFTER = 0.5
+DEMOTE_AFTER = 2.0
 DEMOTED_NICENESS = 19
 
 
 class ExecutorPool:
     """A fixed number of ready executors; a caller borrows one per operation.
 
-    An operation that runs long is set aside (see :data:`DEMOTE_AFTER`), so there
+    An operation that runs long is set aside (see :data:`SET_ASIDE_AFTER`), so there
     may be one more executor for each long operation in progress.
     """
 
@@ -232,20 +235,28 @@ class ExecutorPool:
         start = time.monotonic()
         deadline = start + budget
         executor = self._live_executor(message, budget, deadline)
-        long_running = False
+        running = time.monotonic()  # the operation's own time starts when it is sent
+        long_running = demoted = False
         try:
             while True:
-                if not long_running and time.monotonic() - start < DEMOTE_AFTER:
-                    try:
-                        answer = executor.receive(min(deadline, start + DEMOTE_AFTER))
-                    except TimeoutError:
-                        if time.monotonic() >= deadline:
-                            raise
-                        long_running = True
-                        self._set_aside(executor)
-                        continue
+                if not long_running:
+                    wake = running + SET_ASIDE_AFTER
+                elif not demoted:
+                    wake = running + DEMOTE_AFTER
                 else:
-                    answer = executor.receive(deadline)
+                    wake = deadline
+                try:
+                    answer = executor.receive(min(deadline, wake))
+                except TimeoutError:
+                    if time.monotonic() >= deadline:
+                        raise
+                    if not long_running:
+                        long_running = True
+                        self._set_aside()
+                    elif not demoted:
+                        demoted = True
+                        executor.demote()
+                    continue
                 if isinstance(answer, dict) and answer.get("progress"):
                     extended = on_progress(answer) if on_progress else None
                     if extended is not None:
@@ -259,17 +270,15 @@ class ExecutorPool:
         except BaseException:
             self._retire(executor, replace=not long_running)
             raise
-        if long_running:  # replaced already; it cannot get its priority back: end it
+        if long_running:  # replaced already (and maybe demoted for good): end it
             self._retire(executor, replace=False)
         else:
             self._idle.put(executor)
         return answer
 
-    def _set_aside(self, executor: Executor) -> None:
-        """A long-running query: demote its executor and put a fresh one in its place,
-        so that short queries never wait behind runaway ones (the extra executor
-        lives until the long query ends or is cut at its budget)."""
-        executor.demote()
+    def _set_aside(self) -> None:
+        """A long-running operation: put a fresh executor in its place, so that short
+        queries never wait behind runaway ones."""
         if not self.closed:
             self._idle.put(self._spawn())
 

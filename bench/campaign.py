@@ -1,0 +1,549 @@
+"""The load campaign: ``python -m bench.campaign`` (see ``--help``).
+
+Starts the production server (``server.py --workers 2 --store DIR``, gunicorn) on
+loopback over a store of the shipped data and drives it with ``wrk``:
+
+1. unloaded: one connection replays the ordinary mix (SPARQL example queries, page
+   views, dump downloads) - the baseline latency;
+2. loaded, for a bounded time: several connections replay the ordinary mix while
+   others send only pathological queries (cartesian products, huge results, deep
+   property paths), all at once.
+
+Memory (RSS and PSS of the server's whole process tree: gunicorn master, workers,
+query executors) is sampled every second throughout.  It prints, and writes to
+``bench/CAMPAIGN.md`` with the command that produced it: requests served, answers
+by status, p50/p99 of ordinary requests unloaded and loaded, whether every
+pathological request ended within its budget + 2 s, and the memory over the run,
+each against its target (no 5xx on ordinary requests; loaded p99 at most 5x
+unloaded; pathological requests stopped within budget + 2 s; memory bounded: the
+last fifth of the run no more than 10 % above the first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = Path(__file__).with_name("campaign.lua")
+REPORT = Path(__file__).with_name("CAMPAIGN.md")
+
+#: Pathological queries: each would run for hours, or return millions of rows.
+PATHOLOGICAL = {
+    "cartesian product, counted": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . "
+    "?g ?h ?i . ?j ?k ?l }",
+    "cartesian product, rows": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+    "cartesian product, sorted": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f",
+    "huge CONSTRUCT": "CONSTRUCT { ?a ?b ?f } WHERE { ?a ?b ?c . ?d ?e ?f }",
+    "deep property path": "SELECT (COUNT(*) AS ?n) WHERE { ?a (<urn:x>|!<urn:x>|^!<urn:x>)* ?b }",
+    "nested closures": "SELECT (COUNT(*) AS ?n) WHERE { ?a ((!<urn:x>)*/(^!<urn:x>)*)* ?b . "
+    "?b (!<urn:x>)+ ?c }",
+    "string blow-up": "SELECT (STRLEN(GROUP_CONCAT(CONCAT(STR(?a), STR(?c)))) AS ?n) "
+    "WHERE { ?a ?b ?c . ?d ?e ?f }",
+}
+
+#: Pages a visitor opens, and the dumps a harvester downloads.
+PAGES = [
+    "/", "/plan", "/query", "/search?q=" + quote("水素"), "/catalog", "/dumps/", "/ontology",
+    "/id/plan/kawasaki-2022", "/id/plan/kawasaki-2022/policy/8",
+    *[f"/id/plan/kawasaki-2022/entry/{n:03d}" for n in (55, 58, 62, 66, 70, 75)],
+]
+DUMPS = ["/dumps/kgraph.nq.gz", "/dumps/kgraph.ttl.gz"]
+
+
+# ---------------------------------------------------------------------------
+# The server and its store
+# ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith("KGRAPH_") or k == "KGRAPH_CACHE_DIR"}
+
+
+def kgraph_command() -> list[str]:
+    script = Path(sys.executable).with_name("kgraph")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "kgraph.cli"]
+
+
+@contextlib.contextmanager
+def production_server(store: Path, args: argparse.Namespace) -> Iterator[tuple[str, int, Path]]:
+    """``server.py --workers N --store STORE`` on loopback; (url, pid, log file)."""
+    port = free_port()
+    log = Path(tempfile.mkstemp(prefix="kgraph-campaign-", suffix=".log")[1])
+    command = [sys.executable, str(ROOT / "server.py"), "--host", "127.0.0.1",
+               "--port", str(port), "--store", str(store), "--workers", str(args.workers),
+               "--executors", str(args.executors), "--query-timeout", str(args.budget),
+               "--log-level", "WARNING"]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                   env=clean_env(), cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited:\n{log.read_text(errors='replace')}")
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(url + "/health", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("the server did not start within 300 s")
+        yield url, process.pid, log
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# ---------------------------------------------------------------------------
+# Requests
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    method: str
+    path: str
+    accept: str
+    body: str = ""
+
+    def tsv(self) -> str:
+        return f"{self.method}\t{self.path}\t{self.accept}\t{self.body}"
+
+
+def ordinary_mix() -> list[Line]:
+    """About 3 queries : 2 page views : 1 dump download."""
+    from kgraph.examples import load_examples
+    from kgraph.iris import PREFIXES
+    from kgraph.web.sparql_text import analyse
+
+    accepts = ["application/sparql-results+json", "text/csv"]
+    queries = []
+    for i, example in enumerate(load_examples()):
+        form = analyse(example.text, prefixes=PREFIXES).form
+        accept = accepts[i % 2] if form in ("SELECT", "ASK") else "text/turtle"
+        queries.append(Line("POST", "/sparql", accept, urlencode({"query": example.text})))
+    pages = [Line("GET", p, "text/html") for p in PAGES]
+    dumps = [Line("GET", p, "*/*") for p in DUMPS]
+    mix = queries * 3 + pages * 4 + dumps * 10
+    return mix
+
+
+def pathological_mix() -> list[Line]:
+    return [Line("POST", "/sparql", "application/sparql-results+json"
+                 if not text.startswith("CONSTRUCT") else "text/turtle",
+                 urlencode({"query": text}))
+            for text in PATHOLOGICAL.values()]
+
+
+def check_mix(url: str, lines: list[Line]) -> None:
+    """Every ordinary request answers 200 before the campaign starts."""
+    for line in dict.fromkeys(lines):
+        response = requests.request(
+            line.method, url + line.path, data=line.body.encode() or None, timeout=120,
+            headers={"Accept": line.accept, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"{line.method} {line.path}: {response.status_code}\n"
+                               f"{response.text[:500]}")
+
+
+# ---------------------------------------------------------------------------
+# wrk
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    seconds: float
+    statuses: dict[int, int]
+    errors: dict[str, int]
+    latency_ms: dict[str, float]
+
+    @property
+    def server_errors(self) -> int:
+        return sum(n for s, n in self.statuses.items() if s >= 500)
+
+
+def run_wrk(url: str, lines: list[Line], seconds: float, connections: int, threads: int,
+            timeout: float) -> WrkResult:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk (the campaign needs it)")
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as out:
+        out.write("\n".join(line.tsv() for line in lines) + "\n")
+        requests_file = out.name
+    try:
+        command = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
+                   "--timeout", f"{timeout:g}s", "-s", str(LUA), url, "--", requests_file]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 600)
+    finally:
+        os.unlink(requests_file)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("CAMPAIGN_JSON ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    data = json.loads(line.split(" ", 1)[1])
+    return WrkResult(
+        requests=data["requests"],
+        seconds=data["duration_us"] / 1e6,
+        statuses={int(k): v for k, v in data["statuses"].items()},
+        errors=data["errors"],
+        latency_ms={k: v / 1000 for k, v in data["latency_us"].items()},
+    )
+
+
+# ---------------------------------------------------------------------------
+# Memory of the process tree
+# ---------------------------------------------------------------------------
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def memory(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of one process in bytes (PSS is RSS when smaps_rollup is unreadable)."""
+    try:
+        rss = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+    except OSError:
+        return 0, 0
+    pss = rss
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+        pss = int(next(x for x in rollup if x.startswith("Pss:")).split()[1]) * 1024
+    return rss, pss
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def all_cpu() -> dict[int, float]:
+    return {int(e.name): cpu_seconds(int(e.name)) for e in Path("/proc").iterdir()
+            if e.name.isdigit()}
+
+
+def other_cpu(server: int, sampler: Sampler) -> float:
+    """CPU seconds that other processes (not the server, wrk or this one) used since
+    the run began: another benchmark on the same cores makes the figures meaningless."""
+    ours = set(tree(server)) | set(tree(os.getpid()))
+    before = sampler.cpu_at_start
+    now = all_cpu()
+    return sum(max(0.0, now[p] - before.get(p, 0.0)) for p in now
+               if p not in ours and p not in sampler.seen)
+
+
+@dataclass
+class Sampler:
+    """Samples the tree's memory every ``interval`` seconds in a thread."""
+
+    root: int
+    interval: float = 1.0
+    samples: list[tuple[float, str, int, int, int]] = field(default_factory=list)
+    phase: str = "idle"
+    #: Every process of the server's tree seen (executors come and go).
+    seen: set[int] = field(default_factory=set)
+    cpu_at_start: dict[int, float] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        self.cpu_at_start = all_cpu()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        start = time.monotonic()
+        while not self._stop.is_set():
+            pids = tree(self.root)
+            self.seen.update(pids)
+            rss = pss = 0
+            for pid in pids:
+                r, p = memory(pid)
+                rss += r
+                pss += p
+            self.samples.append((time.monotonic() - start, self.phase, len(pids), rss, pss))
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def of(self, phase: str) -> list[tuple[float, str, int, int, int]]:
+        return [s for s in self.samples if s[1] == phase]
+
+
+# ---------------------------------------------------------------------------
+# The campaign
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    command: str
+    args: argparse.Namespace
+    unloaded: WrkResult
+    ordinary: WrkResult
+    pathological: WrkResult
+    memory_loaded: list[tuple[float, str, int, int, int]]
+    memory_all: list[tuple[float, str, int, int, int]]
+    logged_server_errors: int
+    healthy_after: bool
+    #: Load average (1 min) before and after: the machine should be otherwise idle.
+    load_average: tuple[float, float] = (0.0, 0.0)
+    #: CPU seconds used during the run by processes outside the server and wrk.
+    other_cpu_seconds: float = 0.0
+
+    # targets -------------------------------------------------------------
+    @property
+    def p99_ratio(self) -> float:
+        return self.ordinary.latency_ms["p99"] / max(self.unloaded.latency_ms["p99"], 1e-9)
+
+    @property
+    def cut_limit_ms(self) -> float:
+        return (self.args.budget + 2) * 1000
+
+    @property
+    def pathological_cut(self) -> bool:
+        expected = {200, 503}
+        return (self.pathological.latency_ms["max"] <= self.cut_limit_ms
+                and set(self.pathological.statuses) <= expected
+                and self.pathological.errors["timeout"] == 0)
+
+    def fifths(self, index: int) -> tuple[float, float]:
+        values = [s[index] for s in self.memory_loaded]
+        fifth = max(1, len(values) // 5)
+        return statistics.mean(values[:fifth]), statistics.mean(values[-fifth:])
+
+    @property
+    def memory_growth(self) -> float:
+        first, last = self.fifths(4)
+        return last / first - 1 if first else 0.0
+
+    def verdicts(self) -> list[tuple[str, str, bool]]:
+        return [
+            ("no 5xx on ordinary requests",
+             f"{self.ordinary.server_errors} of {self.ordinary.requests}",
+             self.ordinary.server_errors == 0 and self.unloaded.server_errors == 0),
+            ("ordinary p99 loaded <= 5x unloaded",
+             f"{self.ordinary.latency_ms['p99']:.1f} ms / "
+             f"{self.unloaded.latency_ms['p99']:.1f} ms = {self.p99_ratio:.2f}x",
+             self.p99_ratio <= 5),
+            (f"every pathological request stopped within {self.args.budget:g} + 2 s",
+             f"slowest {self.pathological.latency_ms['max'] / 1000:.2f} s; statuses "
+             f"{dict(sorted(self.pathological.statuses.items()))}; "
+             f"timeouts {self.pathological.errors['timeout']}",
+             self.pathological_cut),
+            ("memory bounded (last fifth <= first fifth + 10 %, PSS)",
+             f"{self.fifths(4)[0] / 2**20:.0f} MiB -> {self.fifths(4)[1] / 2**20:.0f} MiB "
+             f"({self.memory_growth * 100:+.1f} %)",
+             self.memory_growth <= 0.10),
+        ]
+
+
+def campaign(args: argparse.Namespace, command: str) -> Outcome:
+    ordinary, pathological = ordinary_mix(), pathological_mix()
+    load_before = os.getloadavg()[0]
+    if load_before > 0.5:
+        print(f"campaign: warning: the machine is busy (load average {load_before:.2f}); "
+              "the figures will show it", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="kgraph-campaign-") as folder:
+        store = Path(folder) / "store"
+        print(f"campaign: loading the shipped data into {store}", file=sys.stderr)
+        done = subprocess.run([*kgraph_command(), "load", "--store", str(store)],
+                              capture_output=True, text=True, env=clean_env(), timeout=600)
+        if done.returncode != 0:
+            raise RuntimeError(f"kgraph load failed:\n{done.stderr}")
+        with production_server(store, args) as (url, pid, log):
+            check_mix(url, ordinary)
+            sampler = Sampler(pid)
+            sampler.start()
+            try:
+                sampler.phase = "unloaded"
+                print(f"campaign: unloaded baseline, 1 connection, {args.baseline:g} s",
+                      file=sys.stderr)
+                unloaded = run_wrk(url, ordinary, args.baseline, 1, 1, 30)
+                sampler.phase = "loaded"
+                print(f"campaign: loaded, {args.connections} ordinary + "
+                      f"{args.pathological_connections} pathological connections, "
+                      f"{args.duration:g} s", file=sys.stderr)
+                results: dict[str, WrkResult] = {}
+                bad = threading.Thread(target=lambda: results.__setitem__(
+                    "pathological", run_wrk(url, pathological, args.duration,
+                                            args.pathological_connections, 1,
+                                            args.budget + 30)))
+                bad.start()
+                results["ordinary"] = run_wrk(url, ordinary, args.duration, args.connections,
+                                              args.threads, 30)
+                bad.join()
+                sampler.phase = "after"
+                time.sleep(2)
+            finally:
+                sampler.stop()
+            healthy = requests.get(url + "/health", timeout=30).status_code == 200
+            logged = sum(1 for x in log.read_text(errors="replace").splitlines()
+                         if " -> 5" in x and "ERROR" in x)
+        log.unlink(missing_ok=True)
+    return Outcome(command, args, unloaded, results["ordinary"], results["pathological"],
+                   sampler.of("loaded"), sampler.samples, logged, healthy,
+                   (load_before, os.getloadavg()[0]), other_cpu(pid, sampler))
+
+
+# ---------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------
+
+
+def _statuses(result: WrkResult) -> str:
+    return ", ".join(f"{s}: {n}" for s, n in sorted(result.statuses.items()))
+
+
+def render(outcome: Outcome) -> str:
+    o = outcome
+    mem = o.memory_loaded
+    peak_rss = max(s[3] for s in o.memory_all) / 2**20
+    peak_pss = max(s[4] for s in o.memory_all) / 2**20
+    lines = [
+        "# Load campaign: the last result",
+        "",
+        f"Command: `{o.command}`",
+        "",
+        f"Run {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {platform.node() or '?'}: "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"server `server.py --workers {o.args.workers} --executors {o.args.executors} "
+        f"--query-timeout {o.args.budget:g} --store DIR` (gunicorn) on loopback, shipped "
+        "data; load by wrk.",
+        "",
+        "| phase | connections | seconds | requests | req/s | p50 ms | p99 ms | max ms | "
+        "answers by status | socket errors |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, result, connections in [
+        ("ordinary, unloaded", o.unloaded, 1),
+        ("ordinary, loaded", o.ordinary, o.args.connections),
+        ("pathological, alongside", o.pathological, o.args.pathological_connections),
+    ]:
+        errors = sum(result.errors.values())
+        lines.append(
+            f"| {name} | {connections} | {result.seconds:.0f} | {result.requests} | "
+            f"{result.requests / result.seconds:.1f} | {result.latency_ms['p50']:.1f} | "
+            f"{result.latency_ms['p99']:.1f} | {result.latency_ms['max']:.0f} | "
+            f"{_statuses(result)} | {errors} |"
+        )
+    lines += [
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+        *[f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in o.verdicts()],
+        "",
+        f"Memory of the server's process tree (gunicorn master, {o.args.workers} workers, "
+        f"their query executors), sampled every second: peak RSS {peak_rss:.0f} MiB, peak "
+        f"PSS {peak_pss:.0f} MiB; {len(mem)} samples under load, "
+        f"{min(s[2] for s in mem)}-{max(s[2] for s in mem)} processes (executors that "
+        "overrun their budget are killed and replaced).  5xx lines in the server log: "
+        f"{o.logged_server_errors} (the 503s of cut pathological queries); "
+        f"/health after the run: {'200' if o.healthy_after else 'failed'}.",
+        "",
+        f"Machine while measuring: load average {o.load_average[0]:.2f} before, "
+        f"{o.load_average[1]:.2f} after; other processes used {o.other_cpu_seconds:.0f} "
+        "CPU seconds during the run"
+        + (" - the machine was busy, so these figures understate the server."
+           if o.other_cpu_seconds > 0.1 * (o.args.duration + o.args.baseline) else
+           " (an otherwise idle machine)."),
+        "",
+        "The ordinary mix: the 20 example queries of the query page (POST, JSON or CSV "
+        "results, Turtle for CONSTRUCT), page views (" + ", ".join(PAGES[:5]) + ", resource "
+        "pages) and both dumps, about 3 : 2 : 1.  Pathological: "
+        + "; ".join(PATHOLOGICAL) + ".  A pathological query is cut when it reaches its "
+        "budget (503 with the budget message, its executor killed and replaced) or "
+        "answered 200 when the row cap ends it sooner.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench.campaign",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("--duration", type=float, default=60, help="seconds under load (60)")
+    p.add_argument("--baseline", type=float, default=20, help="seconds unloaded (20)")
+    p.add_argument("--connections", type=int, default=4,
+                   help="wrk connections replaying the ordinary mix under load (4)")
+    p.add_argument("--threads", type=int, default=2, help="wrk threads for them (2)")
+    p.add_argument("--pathological-connections", type=int, default=2,
+                   help="connections sending only pathological queries meanwhile (2)")
+    p.add_argument("--budget", type=float, default=5, help="query time budget, seconds (5)")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+    p.add_argument("--executors", type=int, default=2, help="executors per worker (2)")
+    p.add_argument("--output", type=Path, default=REPORT,
+                   help=f"where to write the result (default {REPORT.relative_to(ROOT)})")
+    p.add_argument("--no-write", action="store_true", help="print only")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    command = shlex.join(["python", "-m", "bench.campaign", *argv])
+    outcome = campaign(args, command)
+    text = render(outcome)
+    print(text)
+    if not args.no_write:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"campaign: written to {args.output}", file=sys.stderr)
+    return 0 if all(ok for _, _, ok in outcome.verdicts()) and outcome.healthy_after else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
