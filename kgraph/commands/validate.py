@@ -23,9 +23,9 @@ from ..validation import (
     cached_report,
     load_shapes,
     store_report,
-    validate_quads,
     validation_key,
 )
+from ..validation_units import validate_dataset
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -64,7 +64,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
         key = "" if args.no_cache else validation_key(sources, shapes_files())
         report = cached_report(config.cache_dir, key) if key else None
         if report is None:
-            report = validate_quads(quads, shapes)
+            # Per unit (named graphs), in parallel, with a per-unit cache: the same
+            # report as validating the whole union (kgraph.validation_units).
+            report = validate_dataset(
+                quads, base=config.base, cache_dir=config.cache_dir if key else None
+            )
             if key:
                 store_report(config.cache_dir, key, report)
     except SourceError as error:
