@@ -61,6 +61,10 @@ UPLOAD_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
 }
 
+#: Statements an uploaded RDF file may hold: the plan's whole dataset has a few
+#: thousand; a million would keep a worker busy for a minute and take gigabytes.
+MAX_UPLOAD_STATEMENTS = 200_000
+
 _lock = threading.Lock()
 #: Reports kept in memory, newest last; the disk cache (``cache_dir``) keeps the rest.
 _memo: OrderedDict[str, Report] = OrderedDict()
@@ -208,7 +212,7 @@ def candidate_quads(name: str, data: bytes) -> list[ox.Quad]:
     own_graph = graph_iri(base, Path(name).stem)
     source = Source(Path(name), fmt, None if fmt.supports_datasets else own_graph)
     try:
-        quads = parse_source(source, base, data)
+        quads = parse_source(source, base, data, limit=MAX_UPLOAD_STATEMENTS)
     except SourceError as error:
         raise UploadError(
             [_problem(name, f"読めません：{error}", f"cannot parse: {error}")]
