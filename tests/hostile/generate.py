@@ -170,6 +170,8 @@ def main() -> None:
         "nested-12000.jsonld": nested_jsonld(12000),
         "nested-3000.jsonld": nested_jsonld(3000),
         "nested-elements-10000.rdf": nested_rdfxml(10000),
+        # 250 KB that parse to 250,000 statements (a list of 125,000 ones)
+        "long-list-125000.ttl": b"<http://e/s> <http://e/p> ( " + b"1 " * 125_000 + b") .\n",
         "billion-laughs.rdf": billion_laughs_rdfxml(),
         "external-entity.rdf": external_entity_rdfxml(),
         **workbooks(),
