@@ -70,3 +70,29 @@ def test_the_runaway_executor_is_demoted_and_ended(pool):
         os.kill(first, 0)
     assert pool.call({"op": "ping"}, 30)["pong"] != first
     assert len(pool._all) == 1  # the pool is back to its size
+
+
+def test_at_most_the_pool_size_is_set_aside(pool):
+    """Runaway queries take memory until their budget ends them: one pool sets aside
+    at most its own size of them; a further long one keeps its executor's place."""
+    done: list[object] = []
+
+    def sleep(seconds: float, budget: float) -> None:
+        try:
+            done.append(pool.call({"op": "sleep", "seconds": seconds}, budget))
+        except BudgetExceeded as error:
+            done.append(error)
+
+    first = threading.Thread(target=sleep, args=(30, 6))
+    first.start()
+    while pool._aside == 0:  # the first runaway is set aside, a fresh executor idles
+        threading.Event().wait(0.05)
+    second = threading.Thread(target=sleep, args=(30, 4))
+    second.start()
+    threading.Event().wait(1.5)
+    assert pool._aside == 1  # the second holds its place: no third executor
+    assert len(pool._all) == 2
+    first.join(timeout=60)
+    second.join(timeout=60)
+    assert pool._aside == 0 and len(pool._all) == 1
+    assert pool.call({"op": "ping"}, 30)["pong"]

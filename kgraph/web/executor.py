@@ -204,6 +204,8 @@ class ExecutorPool:
         self._all: set[Executor] = set()
         self._lock = threading.Lock()
         self.closed = False
+        #: Executors of long operations whose place a fresh one has taken.
+        self._aside = 0
         for _ in range(self.size):
             self._idle.put(self._spawn())
 
@@ -236,10 +238,10 @@ class ExecutorPool:
         deadline = start + budget
         executor = self._live_executor(message, budget, deadline)
         running = time.monotonic()  # the operation's own time starts when it is sent
-        long_running = demoted = False
+        checked = long_running = demoted = False
         try:
             while True:
-                if not long_running:
+                if not checked:
                     wake = running + SET_ASIDE_AFTER
                 elif not demoted:
                     wake = running + DEMOTE_AFTER
@@ -250,9 +252,9 @@ class ExecutorPool:
                 except TimeoutError:
                     if time.monotonic() >= deadline:
                         raise
-                    if not long_running:
-                        long_running = True
-                        self._set_aside()
+                    if not checked:
+                        checked = True
+                        long_running = self._set_aside()
                     elif not demoted:
                         demoted = True
                         executor.demote()
@@ -265,22 +267,41 @@ class ExecutorPool:
                 break
         except TimeoutError:
             log.warning("executor %d overran its %.3g s budget; killed", executor.proc.pid, budget)
-            self._retire(executor, replace=not long_running)
+            self._drop(executor, long_running)
             raise BudgetExceeded(budget) from None
         except BaseException:
-            self._retire(executor, replace=not long_running)
+            self._drop(executor, long_running)
             raise
         if long_running:  # replaced already (and maybe demoted for good): end it
-            self._retire(executor, replace=False)
+            self._end_aside(executor)
+        elif demoted:  # it cannot get its priority back without privileges
+            self._retire(executor)
         else:
             self._idle.put(executor)
         return answer
 
-    def _set_aside(self) -> None:
+    def _set_aside(self) -> bool:
         """A long-running operation: put a fresh executor in its place, so that short
-        queries never wait behind runaway ones."""
-        if not self.closed:
-            self._idle.put(self._spawn())
+        queries do not wait behind runaway ones.  At most ``size`` are set aside at a
+        time (each runaway query may take hundreds of megabytes before its budget
+        ends it); beyond that a long operation keeps its place in the pool."""
+        with self._lock:
+            if self.closed or self._aside >= self.size:
+                return False
+            self._aside += 1
+        self._idle.put(self._spawn())
+        return True
+
+    def _drop(self, executor: Executor, set_aside: bool) -> None:
+        if set_aside:
+            self._end_aside(executor)
+        else:
+            self._retire(executor)
+
+    def _end_aside(self, executor: Executor) -> None:
+        self._retire(executor, replace=False)
+        with self._lock:
+            self._aside -= 1
 
     def _live_executor(self, message: Mapping[str, Any], budget: float,
                        deadline: float) -> Executor:
