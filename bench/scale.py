@@ -37,6 +37,7 @@ from kgraph.iris import graph_iri
 from kgraph.snapshots import SnapshotStore
 from kgraph.sources import Source, shipped_sources
 from kgraph.synthetic import generate, municipality_graph, municipality_slug
+from kgraph.validation import shacl_engine
 from kgraph.validation_units import UnitStats, validate_units
 
 from .generate import parse_size
@@ -129,7 +130,8 @@ def measure_size(
         report = validate_units(all_quads, base=base, workers=os.cpu_count(), stats=stats)
         result.validate_s = time.perf_counter() - start
         result.validate_units = stats.units
-        print(f"  {name}: SHACL {result.validate_s:.1f} s, {stats.units} units on "
+        print(f"  {name}: SHACL ({shacl_engine()}) {result.validate_s:.1f} s, "
+              f"{stats.units} units on "
               f"{stats.workers} processes, {report.by_severity()}", flush=True)
     print(f"  {name}: seq. median {result.seq_median_ms:.2f} ms, {result.throughput:.1f} req/s, "
           f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, peak PSS "
