@@ -58,7 +58,14 @@ from .conneg import (
     default_aliases,
 )
 from .errors import ApiError, Message
-from .executor import BudgetExceeded, ExecutorDied, PoolBusy, existing_pool, pool_for
+from .executor import (
+    BudgetExceeded,
+    ExecutorDied,
+    MemoryExceeded,
+    PoolBusy,
+    existing_pool,
+    pool_for,
+)
 from .results import Dataset, Outcome
 from .sparql_text import MAX_NESTING, QUERY_FORMS, Analysis, analyse, nesting_depth, tokens
 from .state import AppState, current_state
@@ -127,6 +134,12 @@ MSG = {
         "Narrow it (LIMIT, more specific patterns) or ask the operator for a longer budget.",
         "クエリが制限時間 {budget} 秒を超えたため停止しました。LIMIT を付けるなど条件を絞るか、"
         "運用者に制限時間の延長を依頼してください。",
+    ),
+    "memory": M(
+        "The query needed more than {limit} MB of memory and was stopped. Narrow it "
+        "(LIMIT, more specific patterns, no ORDER BY over huge results).",
+        "クエリが {limit} MB を超えるメモリを必要としたため停止しました。LIMIT を付ける、"
+        "条件を絞る、巨大な結果の ORDER BY を避けるなどしてください。",
     ),
     "busy": M(
         "All query executors stayed busy for {budget} s. Try again shortly.",
@@ -629,6 +642,8 @@ def call_executor(state: AppState, message: dict, budget: float, on_progress=Non
         return executor_pool(state).call(message, budget, on_progress)
     except BudgetExceeded as error:
         raise ApiError(503, _msg("budget", budget=f"{error.budget:g}")) from None
+    except MemoryExceeded as error:
+        raise ApiError(503, _msg("memory", limit=error.limit >> 20)) from None
     except PoolBusy as error:
         raise ApiError(
             503, _msg("busy", budget=f"{error.budget:g}"), headers={"Retry-After": "1"}
