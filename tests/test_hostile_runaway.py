@@ -14,8 +14,15 @@ import os
 import threading
 
 import pytest
+from support.hostile import load_store
 
-from kgraph.web.executor import DEMOTED_NICENESS, BudgetExceeded, ExecutorPool
+from kgraph.iris import PREFIXES
+from kgraph.web.executor import (
+    DEMOTED_NICENESS,
+    BudgetExceeded,
+    ExecutorPool,
+    MemoryExceeded,
+)
 from kgraph.web.state import temporary_store
 
 
@@ -96,3 +103,33 @@ def test_at_most_the_pool_size_is_set_aside(pool):
     second.join(timeout=60)
     assert pool._aside == 0 and len(pool._all) == 1
     assert pool.call({"op": "ping"}, 30)["pong"]
+
+
+
+@pytest.fixture(scope="module")
+def shipped_store(tmp_path_factory):
+    store = tmp_path_factory.mktemp("runaway") / "store"
+    load_store(store)
+    return store
+
+
+def test_a_query_over_its_memory_allowance_is_stopped(monkeypatch, shipped_store):
+    """Sorting a cartesian product of the shipped data took 2.5 GB within 5 s; an
+    executor over its allowance is killed and the query answered like one over its
+    budget (the endpoint's 503 with its own message)."""
+    monkeypatch.setenv("KGRAPH_QUERY_MEMORY_MB", "200")
+    pool = ExecutorPool(1, dict(os.environ, KGRAPH_EXECUTOR_STORE=str(shipped_store)))
+    try:
+        message = {
+            "op": "query", "default_graphs": [], "named_graphs": [],
+            "has_dataset_clause": False, "result_type": "application/sparql-results+json",
+            "graph_type": None, "max_rows": 10, "base_iri": "http://localhost:8000/",
+            "prefixes": PREFIXES,
+            "text": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f",
+        }
+        with pytest.raises(MemoryExceeded):
+            pool.call(message, 60)
+        small = dict(message, text="SELECT * WHERE { ?s ?p ?o } LIMIT 3")
+        assert pool.call(small, 30).status == 200
+    finally:
+        pool.close()
