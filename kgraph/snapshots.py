@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import os
 import shutil
 import time
+import traceback
 import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -114,20 +116,27 @@ class SnapshotStore:
         building = self.snapshots / f"{BUILDING_PREFIX}{uuid.uuid4().hex}"
         building.mkdir()
         claim = _claim(building)
+        opened: list[ox.Store] = []  # the store is closed when this list is emptied
         try:
-            store = ox.Store(str(building))
-            fill(store)
-            store.flush()
-            store.optimize()
-            del store
+            opened.append(ox.Store(str(building)))
+            fill(opened[0])
+            opened[0].flush()
+            opened[0].optimize()
+            opened.clear()
             name = time.strftime("%Y%m%dT%H%M%S") + f"-{uuid.uuid4().hex[:8]}"
             if label:
                 name += f"-{label}"
             final = self.snapshots / name
             os.rename(building, final)
             self._switch(final)
-        except BaseException:
-            shutil.rmtree(building, ignore_errors=True)
+        except BaseException as error:
+            # Close the half-built store before deleting its directory: an open store
+            # (held by this frame and by the frames of the traceback) keeps writing
+            # files, and the directory would outlive the failed load.
+            opened.clear()
+            traceback.clear_frames(error.__traceback__)
+            gc.collect()
+            _remove_tree(building)
             raise
         finally:
             os.close(claim)
@@ -180,6 +189,15 @@ class SnapshotStore:
             kept += 1
             if kept >= keep:
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def _remove_tree(path: Path, attempts: int = 5) -> None:
+    """Delete a directory, retrying while files still appear in it."""
+    for attempt in range(attempts):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        time.sleep(0.05 * (attempt + 1))
 
 
 def _claim(building: Path) -> int:

@@ -83,8 +83,11 @@ class DataVersion:
     modified: datetime
 
 
-_versions: dict[tuple[int, int], DataVersion] = {}
-_versions_lock = threading.Lock()
+# The last computed version with the state and store it belongs to.  The objects
+# themselves are held (not their ids): an id is reused once its object is freed, and
+# a new store at an old address must not inherit the old store's ETag.
+_cached: tuple[AppState, ox.Store, DataVersion] | None = None
+_cached_lock = threading.Lock()
 
 
 def data_version(state: AppState) -> DataVersion:
@@ -94,20 +97,19 @@ def data_version(state: AppState) -> DataVersion:
     the process start time, so that equal data gives equal ETags.  Computed once per
     store handle (a new snapshot opens a new handle).
     """
+    global _cached
     store = state.store
-    key = (id(state), id(store))
-    with _versions_lock:
-        found = _versions.get(key)
-    if found is not None:
-        return found
+    with _cached_lock:
+        cached = _cached
+    if cached is not None and cached[0] is state and cached[1] is store:
+        return cached[2]
     root = state.store_root or state.config.store
     if root and (current := SnapshotStore(root).current()):
         version = DataVersion(current.name, _mtime(current.stat().st_mtime))
     else:
         version = DataVersion(_content_hash(store), _sources_modified(state))
-    with _versions_lock:
-        _versions.clear()  # only the current store matters
-        _versions[key] = version
+    with _cached_lock:
+        _cached = (state, store, version)  # only the current store matters
     return version
 
 
