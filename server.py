@@ -21,6 +21,10 @@ Environment variables only:
                         that it never shows in a process list.
   KGRAPH_CACHE_DIR      where validation reports are cached by content hash
   KGRAPH_MAX_UPLOAD_BYTES  size limit of uploads to the validation pages
+  KGRAPH_QUERY_MEMORY_MB   memory allowance of one query's executor (default 512);
+                        a query holding more is stopped with 503
+  KGRAPH_SHACL_ENGINE   pyshacl (default) or turbo (pyshacl-turbo, opt-in extra
+                        kgraph[turbo]; same reports, much faster on large data)
 
 Examples:
   python server.py                              # shipped data on 127.0.0.1:8000

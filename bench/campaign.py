@@ -7,7 +7,8 @@ loopback over a store of the shipped data and drives it with ``wrk``:
    views, dump downloads) - the baseline latency;
 2. loaded, for a bounded time: several connections replay the ordinary mix while
    others send only pathological queries (cartesian products, huge results, deep
-   property paths), all at once.
+   property paths), all at once;
+3. the loaded phase again (``--rounds``, default 3 in all), with idle pauses in between.
 
 Memory (RSS and PSS of the server's whole process tree: gunicorn master, workers,
 query executors) is sampled every second throughout.  It prints, and writes to
@@ -15,8 +16,10 @@ query executors) is sampled every second throughout.  It prints, and writes to
 by status, p50/p99 of ordinary requests unloaded and loaded, whether every
 pathological request ended within its budget + 2 s, and the memory over the run,
 each against its target (no 5xx on ordinary requests; loaded p99 at most 5x
-unloaded; pathological requests stopped within budget + 2 s; memory bounded: idle
-after the load no more than 10 % above idle before it, the peak under load shown).
+unloaded; pathological requests stopped within budget + 2 s; memory bounded: the
+whole tree idle after the last round no more than 10 % above idle after the first -
+the first round warms caches and replaces executors, a leak keeps growing round
+after round - the peak under load shown).
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import requests
+
+from kgraph.web.executor import memory_limit
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).with_name("campaign.lua")
@@ -274,6 +279,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def steal_seconds() -> float:
+    """CPU time the hypervisor gave to other guests (``/proc/stat``): a virtual machine
+    can be slowed by its neighbours without any process of its own being busy."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def all_cpu() -> dict[int, float]:
     return {int(e.name): cpu_seconds(int(e.name)) for e in Path("/proc").iterdir()
             if e.name.isdigit()}
@@ -289,13 +304,22 @@ def other_cpu(server: int, sampler: Sampler) -> float:
                if p not in ours and p not in sampler.seen)
 
 
+def _is_executor(pid: int) -> bool:
+    try:
+        return b"child_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 @dataclass
 class Sampler:
     """Samples the tree's memory every ``interval`` seconds in a thread."""
 
     root: int
     interval: float = 1.0
-    samples: list[tuple[float, str, int, int, int]] = field(default_factory=list)
+    #: (seconds, phase, processes, RSS, PSS, PSS of the server's own processes: the
+    #: gunicorn master and workers, without the query executors)
+    samples: list[tuple[float, str, int, int, int, int]] = field(default_factory=list)
     phase: str = "idle"
     #: Every process of the server's tree seen (executors come and go).
     seen: set[int] = field(default_factory=set)
@@ -312,12 +336,15 @@ class Sampler:
         while not self._stop.is_set():
             pids = tree(self.root)
             self.seen.update(pids)
-            rss = pss = 0
+            rss = pss = own = 0
             for pid in pids:
                 r, p = memory(pid)
                 rss += r
                 pss += p
-            self.samples.append((time.monotonic() - start, self.phase, len(pids), rss, pss))
+                if not _is_executor(pid):
+                    own += p
+            self.samples.append(
+                (time.monotonic() - start, self.phase, len(pids), rss, pss, own))
             self._stop.wait(self.interval)
 
     def stop(self) -> None:
@@ -338,8 +365,9 @@ class Outcome:
     command: str
     args: argparse.Namespace
     unloaded: WrkResult
-    ordinary: WrkResult
-    pathological: WrkResult
+    #: One result per round of load.
+    ordinary: list[WrkResult]
+    pathological: list[WrkResult]
     memory_loaded: list[tuple[float, str, int, int, int]]
     memory_all: list[tuple[float, str, int, int, int]]
     logged_server_errors: int
@@ -348,11 +376,33 @@ class Outcome:
     load_average: tuple[float, float] = (0.0, 0.0)
     #: CPU seconds used during the run by processes outside the server and wrk.
     other_cpu_seconds: float = 0.0
+    #: CPU steal seconds (all cores) during the baseline and during each round.
+    steal: list[float] = field(default_factory=list)
 
     # targets -------------------------------------------------------------
     @property
+    def worst_p99(self) -> float:
+        return max(r.latency_ms["p99"] for r in self.ordinary)
+
+    @property
     def p99_ratio(self) -> float:
-        return self.ordinary.latency_ms["p99"] / max(self.unloaded.latency_ms["p99"], 1e-9)
+        return self.worst_p99 / max(self.unloaded.latency_ms["p99"], 1e-9)
+
+    @property
+    def ordinary_errors(self) -> int:
+        return sum(r.server_errors for r in self.ordinary)
+
+    @property
+    def slowest_pathological_ms(self) -> float:
+        return max(r.latency_ms["max"] for r in self.pathological)
+
+    @property
+    def pathological_statuses(self) -> dict[int, int]:
+        total: dict[int, int] = {}
+        for r in self.pathological:
+            for status, n in r.statuses.items():
+                total[status] = total.get(status, 0) + n
+        return dict(sorted(total.items()))
 
     @property
     def cut_limit_ms(self) -> float:
@@ -361,39 +411,69 @@ class Outcome:
     @property
     def pathological_cut(self) -> bool:
         expected = {200, 503}
-        return (self.pathological.latency_ms["max"] <= self.cut_limit_ms
-                and set(self.pathological.statuses) <= expected
-                and self.pathological.errors["timeout"] == 0)
+        return (self.slowest_pathological_ms <= self.cut_limit_ms
+                and set(self.pathological_statuses) <= expected
+                and all(r.errors["timeout"] == 0 for r in self.pathological))
 
-    def idle_pss(self, phase: str) -> float:
-        values = [s[4] for s in self.memory_all if s[1] == phase]
+    def idle_pss(self, phase: str, index: int = 4) -> float:
+        values = [s[index] for s in self.memory_all if s[1] == phase]
         return statistics.mean(values) if values else 0.0
+
+    def idle_processes(self, phase: str) -> str:
+        """How many processes the tree had while idle in ``phase`` (a range if it varied)."""
+        counts = sorted({s[2] for s in self.memory_all if s[1] == phase})
+        if not counts:
+            return "?"
+        return str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+
+    @property
+    def rounds(self) -> int:
+        return len(self.ordinary)
+
+    @property
+    def idle_after_rounds(self) -> list[float]:
+        """Whole-tree PSS, idle after each round of load."""
+        return [self.idle_pss(f"after-{r}") for r in range(1, self.rounds + 1)]
 
     @property
     def memory_growth(self) -> float:
-        """What the load left behind: idle PSS after it against idle PSS before it."""
-        warm, after = self.idle_pss("warm"), self.idle_pss("after")
-        return after / warm - 1 if warm else 0.0
+        """Idle after the last round against idle after the first: what the load keeps
+        adding once caches are warm and executors have been replaced."""
+        after = self.idle_after_rounds
+        return after[-1] / after[0] - 1 if len(after) > 1 and after[0] else 0.0
+
+    def own_growth(self) -> list[float]:
+        """PSS of the server's own processes (no executors) in each tenth of the load:
+        a leak grows from tenth to tenth, a warm-up levels off."""
+        values = [s[5] for s in self.memory_loaded]
+        tenth = max(1, len(values) // 10)
+        return [statistics.mean(values[i:i + tenth]) for i in range(0, len(values), tenth)]
 
     def verdicts(self) -> list[tuple[str, str, bool]]:
         return [
             ("no 5xx on ordinary requests",
-             f"{self.ordinary.server_errors} of {self.ordinary.requests}",
-             self.ordinary.server_errors == 0 and self.unloaded.server_errors == 0),
-            ("ordinary p99 loaded <= 5x unloaded",
-             f"{self.ordinary.latency_ms['p99']:.1f} ms / "
+             f"{self.ordinary_errors} of {sum(r.requests for r in self.ordinary)}",
+             self.ordinary_errors == 0 and self.unloaded.server_errors == 0),
+            ("ordinary p99 loaded <= 5x unloaded (worst round)",
+             f"{self.worst_p99:.1f} ms / "
              f"{self.unloaded.latency_ms['p99']:.1f} ms = {self.p99_ratio:.2f}x",
              self.p99_ratio <= 5),
             (f"every pathological request stopped within {self.args.budget:g} + 2 s",
-             f"slowest {self.pathological.latency_ms['max'] / 1000:.2f} s; statuses "
-             f"{dict(sorted(self.pathological.statuses.items()))}; "
-             f"timeouts {self.pathological.errors['timeout']}",
+             f"slowest {self.slowest_pathological_ms / 1000:.2f} s; statuses "
+             f"{self.pathological_statuses}; timeouts "
+             f"{sum(r.errors['timeout'] for r in self.pathological)}",
              self.pathological_cut),
-            ("memory bounded (idle after the load <= idle before it + 10 %, PSS)",
-             f"{self.idle_pss('warm') / 2**20:.0f} MiB -> {self.idle_pss('after') / 2**20:.0f}"
-             f" MiB ({self.memory_growth * 100:+.1f} %); peak under load "
-             f"{max(s[4] for s in self.memory_loaded) / 2**20:.0f} MiB",
-             self.memory_growth <= 0.10),
+            ("memory bounded: no growth across the run (whole tree, PSS, idle after the "
+             "last round <= idle after the first + 10 %)",
+             f"idle before the load {self.idle_pss('warm') / 2**20:.0f} MiB "
+             f"({self.idle_processes('warm')} processes); after each round "
+             + " -> ".join(f"{v / 2**20:.0f} MiB ({self.idle_processes(f'after-{r}')})"
+                           for r, v in enumerate(self.idle_after_rounds, 1))
+             + f" ({self.memory_growth * 100:+.1f} %); peak under load "
+             f"{max(s[4] for s in self.memory_loaded) / 2**20:.0f} MiB; master and "
+             "workers by tenth of the load: "
+             + " ".join(f"{v / 2**20:.0f}" for v in self.own_growth()) + " MiB",
+             self.rounds > 1 and self.memory_growth <= 0.10),
         ]
 
 
@@ -410,6 +490,9 @@ def campaign(args: argparse.Namespace, command: str) -> Outcome:
                               capture_output=True, text=True, env=clean_env(), timeout=600)
         if done.returncode != 0:
             raise RuntimeError(f"kgraph load failed:\n{done.stderr}")
+        ordinary_results: list[WrkResult] = []
+        steal: list[float] = []
+        pathological_results: list[WrkResult] = []
         with production_server(store, args) as (url, pid, log):
             check_mix(url, ordinary)
             sampler = Sampler(pid)
@@ -418,35 +501,38 @@ def campaign(args: argparse.Namespace, command: str) -> Outcome:
                 sampler.phase = "unloaded"
                 print(f"campaign: unloaded baseline, 1 connection, {args.baseline:g} s",
                       file=sys.stderr)
+                stolen = steal_seconds()
                 unloaded = run_wrk(url, ordinary, args.baseline, 1, 1, 30)
+                steal.append(steal_seconds() - stolen)
                 sampler.phase = "warm"  # idle, after the warm-up the baseline gave
                 time.sleep(IDLE_SECONDS)
-                sampler.phase = "loaded"
-                print(f"campaign: loaded, {args.connections} ordinary + "
-                      f"{args.pathological_connections} pathological connections, "
-                      f"{args.duration:g} s", file=sys.stderr)
-                results: dict[str, WrkResult] = {}
-                bad = threading.Thread(target=lambda: results.__setitem__(
-                    "pathological", run_wrk(url, pathological, args.duration,
-                                            args.pathological_connections, 1,
-                                            args.budget + 30)))
-                bad.start()
-                results["ordinary"] = run_wrk(url, ordinary, args.duration, args.connections,
-                                              args.threads, 30)
-                bad.join()
-                sampler.phase = "draining"  # queries cut at the end still run
-                time.sleep(args.budget + 2)
-                sampler.phase = "after"  # idle again: what the load left behind
-                time.sleep(IDLE_SECONDS)
+                for round_ in range(1, args.rounds + 1):
+                    sampler.phase = "loaded"
+                    print(f"campaign: round {round_} of {args.rounds}: loaded, "
+                          f"{args.connections} ordinary + {args.pathological_connections} "
+                          f"pathological connections, {args.duration:g} s", file=sys.stderr)
+                    bad = threading.Thread(target=lambda: pathological_results.append(
+                        run_wrk(url, pathological, args.duration,
+                                args.pathological_connections, 1, args.budget + 30)))
+                    stolen = steal_seconds()
+                    bad.start()
+                    ordinary_results.append(run_wrk(url, ordinary, args.duration,
+                                                    args.connections, args.threads, 30))
+                    bad.join()
+                    steal.append(steal_seconds() - stolen)
+                    sampler.phase = "draining"  # queries cut at the end still run
+                    time.sleep(args.budget + 2)
+                    sampler.phase = f"after-{round_}"  # idle: what the round left behind
+                    time.sleep(IDLE_SECONDS)
             finally:
                 sampler.stop()
             healthy = requests.get(url + "/health", timeout=30).status_code == 200
             logged = sum(1 for x in log.read_text(errors="replace").splitlines()
                          if " -> 5" in x and "ERROR" in x)
         log.unlink(missing_ok=True)
-    return Outcome(command, args, unloaded, results["ordinary"], results["pathological"],
+    return Outcome(command, args, unloaded, ordinary_results, pathological_results,
                    sampler.of("loaded"), sampler.samples, logged, healthy,
-                   (load_before, os.getloadavg()[0]), other_cpu(pid, sampler))
+                   (load_before, os.getloadavg()[0]), other_cpu(pid, sampler), steal)
 
 
 # ---------------------------------------------------------------------------
@@ -471,24 +557,27 @@ def render(outcome: Outcome) -> str:
         f"Run {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {platform.node() or '?'}: "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, "
         f"server `server.py --workers {o.args.workers} --executors {o.args.executors} "
-        f"--query-timeout {o.args.budget:g} --store DIR` (gunicorn) on loopback, shipped "
-        "data; load by wrk.",
+        f"--query-timeout {o.args.budget:g} --store DIR` (gunicorn; query memory allowance "
+        f"{memory_limit() >> 20} MB) on loopback, shipped data; load by wrk.",
         "",
         "| phase | connections | seconds | requests | req/s | p50 ms | p99 ms | max ms | "
-        "answers by status | socket errors |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "answers by status | socket errors | CPU steal (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, result, connections in [
-        ("ordinary, unloaded", o.unloaded, 1),
-        ("ordinary, loaded", o.ordinary, o.args.connections),
-        ("pathological, alongside", o.pathological, o.args.pathological_connections),
-    ]:
+    steal = [*o.steal, *[0.0] * (1 + o.rounds - len(o.steal))]
+    rows = [("ordinary, unloaded", o.unloaded, 1, steal[0])]
+    for number, (good, bad) in enumerate(zip(o.ordinary, o.pathological, strict=True), 1):
+        rows += [(f"round {number}: ordinary, loaded", good, o.args.connections,
+                  steal[number]),
+                 (f"round {number}: pathological, alongside", bad,
+                  o.args.pathological_connections, steal[number])]
+    for name, result, connections, stolen in rows:
         errors = sum(result.errors.values())
         lines.append(
             f"| {name} | {connections} | {result.seconds:.0f} | {result.requests} | "
             f"{result.requests / result.seconds:.1f} | {result.latency_ms['p50']:.1f} | "
             f"{result.latency_ms['p99']:.1f} | {result.latency_ms['max']:.0f} | "
-            f"{_statuses(result)} | {errors} |"
+            f"{_statuses(result)} | {errors} | {stolen:.1f} |"
         )
     lines += [
         "",
@@ -506,17 +595,19 @@ def render(outcome: Outcome) -> str:
         "",
         f"Machine while measuring: load average {o.load_average[0]:.2f} before, "
         f"{o.load_average[1]:.2f} after; other processes used {o.other_cpu_seconds:.0f} "
-        "CPU seconds during the run"
+        "CPU seconds during the run, and the hypervisor took "
+        f"{sum(o.steal):.1f} CPU seconds (steal; per phase in the first table)"
         + (" - the machine was busy, so these figures understate the server."
-           if o.other_cpu_seconds > 0.1 * (o.args.duration + o.args.baseline) else
+           if o.other_cpu_seconds > 0.1 * (o.args.rounds * o.args.duration
+                                            + o.args.baseline) else
            " (an otherwise idle machine)."),
         "",
         "The ordinary mix: the 20 example queries of the query page (POST, JSON or CSV "
         "results, Turtle for CONSTRUCT), page views (" + ", ".join(PAGES[:5]) + ", resource "
         "pages) and both dumps, about 3 : 2 : 1.  Pathological: "
         + "; ".join(PATHOLOGICAL) + ".  A pathological query is cut when it reaches its "
-        "budget (503 with the budget message, its executor killed and replaced) or "
-        "answered 200 when the row cap ends it sooner.",
+        "budget or its memory allowance (503 with a message saying which, its executor "
+        "killed and replaced) or answered 200 when the row cap ends it sooner.",
         "",
     ]
     return "\n".join(lines)
@@ -527,6 +618,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--duration", type=float, default=60, help="seconds under load (60)")
     p.add_argument("--baseline", type=float, default=20, help="seconds unloaded (20)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="rounds of load, idle in between; memory growth compares idle "
+                        "after the last round with idle after the first (3)")
     p.add_argument("--connections", type=int, default=4,
                    help="wrk connections replaying the ordinary mix under load (4)")
     p.add_argument("--threads", type=int, default=2, help="wrk threads for them (2)")
