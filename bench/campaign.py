@@ -49,6 +49,8 @@ import requests
 
 from kgraph.web.executor import memory_limit
 
+from .servers import tree
+
 ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).with_name("campaign.lua")
 REPORT = Path(__file__).with_name("CAMPAIGN.md")
@@ -238,24 +240,6 @@ def run_wrk(url: str, lines: list[Line], seconds: float, connections: int, threa
 # ---------------------------------------------------------------------------
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def tree(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
 
 
 def memory(pid: int) -> tuple[int, int]:

@@ -41,6 +41,7 @@ from support.hostile import (
     production_server,
     served,
 )
+from support.processes import executors_below
 from support.server import ROOT
 
 pytestmark = pytest.mark.server
@@ -412,19 +413,6 @@ def test_a_load_waits_while_an_update_is_being_published(server, store):
 # ---------------------------------------------------------------------------
 
 
-def _executors_below(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            if b"child_main" in (entry / "cmdline").read_bytes():
-                stat = (entry / "stat").read_text()
-                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-    return found
-
-
 def test_executors_end_with_a_killed_server(small_data):
     """SIGKILL of the server: its query executors (one started by a request thread
     after a budget kill, too) end by themselves."""
@@ -436,7 +424,7 @@ def test_executors_end_with_a_killed_server(small_data):
         requests.post(url + "sparql", timeout=60, data={
             "query": "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"})
         assert requests.get(url + "sparql", params={"query": "ASK {}"}, timeout=60).ok
-        executors = _executors_below(url.process.pid)
+        executors = executors_below(url.process.pid, depth=1)
         assert executors
         url.process.send_signal(signal.SIGKILL)
         url.process.wait(timeout=30)

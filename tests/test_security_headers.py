@@ -32,6 +32,7 @@ import pytest
 import requests
 from support.hostile import TOKEN, Answer, internals, load_store, production_server
 from support.markup import assert_no_active_markup
+from support.processes import children, executors_below
 from support.server import ROOT
 
 from kgraph.config import Config
@@ -170,36 +171,6 @@ def test_production_errors_show_no_internals(production):
     check_errors(production)
 
 
-def _executors_of(pid: int) -> list[int]:
-    """Executor processes below ``pid`` (their command line runs child_main)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if b"child_main" in cmdline and (ppid == pid or ppid in _children(pid)):
-            found.append(int(entry.name))
-    return found
-
-
-def _children(pid: int) -> set[int]:
-    children = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                children.add(int(entry.name))
-    return children
-
-
 def test_a_real_500_shows_no_internals(production):
     """An executor killed under a running query: 500, and only the plain message."""
     if not Path("/proc").is_dir():
@@ -210,7 +181,7 @@ def test_a_real_500_shows_no_internals(production):
         requests.post(production + "sparql", data={"query": query}, timeout=120)))
     thread.start()
     time.sleep(1.5)
-    for pid in _executors_of(production.process.pid):
+    for pid in executors_below(production.process.pid):
         os.kill(pid, signal.SIGKILL)
     thread.join(timeout=120)
     response = result[0]
@@ -252,10 +223,10 @@ def test_the_token_never_shows(production):
                   headers={"Authorization": f"Bearer {TOKEN}x"}, timeout=60)
     assert TOKEN not in production.log()
     server_pid = production.process.pid
-    for pid in [server_pid, *_children(server_pid), *_executors_of(server_pid)]:
+    for pid in [server_pid, *children(server_pid), *executors_below(server_pid)]:
         with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
             assert TOKEN.encode() not in cmdline.read()
-    executors = _executors_of(server_pid)
+    executors = executors_below(server_pid)
     assert executors
     for pid in executors:
         with open(f"/proc/{pid}/environ", "rb") as environ:

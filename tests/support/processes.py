@@ -1,0 +1,38 @@
+"""The process tree of a server under test, read from ``/proc``."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+
+def parents() -> dict[int, int]:
+    """Every live process and its parent."""
+    found: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = (entry / "stat").read_text()
+                # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+                found[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return found
+
+
+def children(pid: int) -> set[int]:
+    """The direct children of ``pid``."""
+    return {child for child, parent in parents().items() if parent == pid}
+
+
+def executors_below(pid: int, depth: int = 2) -> list[int]:
+    """Query executor processes (their command line runs ``child_main``) among the
+    children of ``pid`` and, with ``depth`` 2, their children (gunicorn workers')."""
+    parent_of = parents()
+    below = {pid}
+    for _ in range(depth):
+        below |= {child for child, parent in parent_of.items() if parent in below}
+    found = []
+    for child in sorted(below - {pid}):
+        with contextlib.suppress(OSError):
+            if b"child_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+    return found
