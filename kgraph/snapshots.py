@@ -123,7 +123,7 @@ class SnapshotStore:
             opened[0].flush()
             opened[0].optimize()
             opened.clear()
-            name = time.strftime("%Y%m%dT%H%M%S") + f"-{uuid.uuid4().hex[:8]}"
+            name = _timestamp() + f"-{uuid.uuid4().hex[:8]}"
             if label:
                 name += f"-{label}"
             final = self.snapshots / name
@@ -184,11 +184,19 @@ class SnapshotStore:
         )
         kept = 0
         for path in done:
-            if path == current:
-                continue
+            if current is not None and path.resolve() == current:
+                continue  # the root may be relative or reached through a symlink
             kept += 1
             if kept >= keep:
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def _timestamp() -> str:
+    """Local time to the nanosecond: snapshot names sort in the order they were made,
+    even when two are published within one second."""
+    now = time.time_ns()
+    seconds, nanoseconds = divmod(now, 10**9)
+    return time.strftime("%Y%m%dT%H%M%S", time.localtime(seconds)) + f".{nanoseconds:09d}"
 
 
 def _remove_tree(path: Path, attempts: int = 5) -> None:

@@ -36,3 +36,27 @@ def test_a_bad_file_leaves_the_current_snapshot(tmp_path) -> None:
                               DEFAULT_BASE, threads=2)
     assert store.current() == first
     assert not any(p.name.startswith(".building-") for p in store.snapshots.iterdir())
+
+
+QUAD = ox.Quad(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"),
+               ox.Literal("o"))
+
+
+@pytest.mark.parametrize("spelling", ["relative", "symlink"])
+def test_pruning_never_deletes_the_current_snapshot(tmp_path, monkeypatch, spelling) -> None:
+    """A store root given as a relative path or through a symlink, and publishes
+    within one second: the snapshot being served stays, with its data."""
+    (tmp_path / "real").mkdir()
+    if spelling == "relative":
+        monkeypatch.chdir(tmp_path)
+        root = "real"
+    else:
+        (tmp_path / "alias").symlink_to(tmp_path / "real")
+        root = str(tmp_path / "alias")
+    store = SnapshotStore(root)
+    for n in range(4):
+        made = store.publish_quads([QUAD], label=f"n{n}")
+        assert store.current() == made.resolve()
+        assert list(store.open_read_only()) == [QUAD]
+    names = sorted(p.name for p in store.snapshots.iterdir())
+    assert len(names) == 2 and names[-1].endswith("-n3")
