@@ -9,6 +9,7 @@ answers must be those of the embedded store: same rows, same protocol behaviour
 from __future__ import annotations
 
 import contextlib
+import gzip
 import shutil
 import signal
 import subprocess
@@ -174,6 +175,25 @@ def test_pages_read_through_the_backend(server) -> None:
     graph = requests.get(server + "sparql", params={"graph": DEFAULT_BASE + "graph/legal"},
                          headers={"Accept": "application/n-triples"})
     assert graph.status_code == 200 and graph.content.count(b"\n") > 10
+
+
+@pytest.mark.parametrize("path", ["", "dumps/", "catalog", "sitemap.xml", ".well-known/void",
+                                  "query", "search?q=%E6%B0%B4%E7%B4%A0", "plan"])
+def test_site_pages_read_through_the_backend(server, path) -> None:
+    """Every page a harvester starts from works without a local store."""
+    assert requests.get(server + path, timeout=60).status_code == 200
+
+
+def test_dumps_read_through_the_backend(server, shipped_quads) -> None:
+    """The N-Quads dump holds the backend's data, with a stable ETag and 304."""
+    response = requests.get(server + "dumps/kgraph.nq.gz", timeout=60)
+    assert response.status_code == 200
+    # requests undoes the gzip transfer only for Content-Encoding; this is a .gz file.
+    dumped = set(ox.parse(gzip.decompress(response.content), format=ox.RdfFormat.N_QUADS))
+    assert dumped == set(shipped_quads)
+    again = requests.get(server + "dumps/kgraph.nq.gz", timeout=60,
+                         headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
 
 
 def test_a_backend_that_is_down_gives_502() -> None:

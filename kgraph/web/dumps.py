@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -86,36 +87,41 @@ class DataVersion:
 # The last computed version with the state and store it belongs to.  The objects
 # themselves are held (not their ids): an id is reused once its object is freed, and
 # a new store at an old address must not inherit the old store's ETag.
-_cached: tuple[AppState, ox.Store, DataVersion] | None = None
+_cached: tuple[AppState, ox.Store, DataVersion, float] | None = None
+#: A remote backend (``--sparql-backend``) may change behind our back: its content
+#: hash is taken again when older than this.
+REMOTE_VERSION_SECONDS = 60.0
 _cached_lock = threading.Lock()
 
 
 def data_version(state: AppState) -> DataVersion:
     """The served data's version: the current snapshot's name and publication time.
 
-    A store that is only in memory (tests) is identified by a content hash instead of
-    the process start time, so that equal data gives equal ETags.  Computed once per
-    store handle (a new snapshot opens a new handle).
+    A store that is only in memory (tests) or a remote backend is identified by a
+    content hash instead of the process start time, so that equal data gives equal
+    ETags.  Computed once per store handle (a new snapshot opens a new handle), and
+    every minute for a remote backend.
     """
     global _cached
     store = state.store
     with _cached_lock:
         cached = _cached
-    if cached is not None and cached[0] is state and cached[1] is store:
+    if (cached is not None and cached[0] is state and cached[1] is store
+            and (isinstance(store, ox.Store) or time.monotonic() < cached[3])):
         return cached[2]
     root = state.store_root or state.config.store
     if root and (current := SnapshotStore(root).current()):
         version = DataVersion(current.name, _mtime(current.stat().st_mtime))
     else:
         version = DataVersion(_content_hash(store), _sources_modified(state))
-    with _cached_lock:
-        _cached = (state, store, version)  # only the current store matters
+    with _cached_lock:  # only the current store matters
+        _cached = (state, store, version, time.monotonic() + REMOTE_VERSION_SECONDS)
     return version
 
 
 def _content_hash(store: ox.Store) -> str:
     digest = hashlib.sha256()
-    for line in sorted(str(quad) for quad in store):
+    for line in sorted(str(quad) for quad in store.quads_for_pattern(None, None, None, None)):
         digest.update(line.encode())
         digest.update(b"\n")
     return digest.hexdigest()[:32]
