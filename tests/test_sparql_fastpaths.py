@@ -128,3 +128,17 @@ def test_analyse_query_agrees_on_generated_texts(parts: list[str], glue: str) ->
 def test_keywords_matched_as_the_lexer_matches_them(query: str) -> None:
     """The lexer upper-cases words (``ſ`` becomes ``S``); so does the pre-check."""
     assert analyse_query(query, BASE) == analyse(query, base=BASE, prefixes=PREFIXES)
+
+
+def test_long_texts_are_analysed_but_not_remembered() -> None:
+    """A query of near the body limit is analysed in full each time, never kept in
+    the per-process cache (512 such texts would pin half a gigabyte)."""
+    from kgraph.web import sparql
+
+    padding = "# " + "x" * (sparql.CACHED_ANALYSIS_CHARS) + "\n"
+    text = padding + "SELECT * FROM <http://example.org/g> { ?s ?p ?o }"
+    before = sparql._full_analysis.cache_info().currsize
+    analysis = analyse_query(text, "http://example.org/")
+    assert analysis == analyse(text, base="http://example.org/", prefixes=PREFIXES)
+    assert analysis.form == "SELECT"
+    assert sparql._full_analysis.cache_info().currsize == before

@@ -570,7 +570,13 @@ def analyse_query(text: str, base: str) -> Analysis:
             if keyword in QUERY_FORMS and token.depth == 0:
                 return Analysis(form=keyword)
         return Analysis()
+    if len(text) > CACHED_ANALYSIS_CHARS:  # a cache of megabyte texts would pin memory
+        return analyse(text, base=base, prefixes=PREFIXES)
     return _full_analysis(text, base)
+
+
+#: Longest query text whose analysis is remembered (512 of them at most: a few MB).
+CACHED_ANALYSIS_CHARS = 8192
 
 
 @functools.lru_cache(maxsize=512)
