@@ -1,8 +1,11 @@
 """The validation gate: nothing reaches a store unless it parses and has no Violation.
 
-Every way data gets published (``kgraph load``, server start, SPARQL Update,
-``import-table --apply``) goes through :func:`prepare` and then either
-:func:`memory_store` or :meth:`SnapshotStore.publish_quads`.
+Files (``kgraph load``, server start, ``import-table --apply``) go through
+:func:`prepare` and then either :func:`memory_store` or :func:`publish`.  A SPARQL
+Update is applied to a copy of the served snapshot in a query executor
+(:func:`kgraph.web.executor.apply_update`), which runs the same per-unit validation
+(:func:`kgraph.validation_units.validate_dataset`) and publishes under the same
+writer lock.
 """
 
 from __future__ import annotations
