@@ -272,7 +272,12 @@ def validate_units(
     fixed = hashlib.sha256(
         (content_key(shared_quads) + shapes_key(shape_paths) + shacl_engine()).encode()
     ).hexdigest()
-    keys = [hashlib.sha256((fixed + content_key(u.quads)).encode()).hexdigest() for u in units]
+    if units:
+        keys = [hashlib.sha256((fixed + content_key(u.quads)).encode()).hexdigest()
+                for u in units]
+    else:  # only shared graphs: they are the one unit
+        units = [Unit(())]
+        keys = [fixed]
     answers: dict[int, dict] = {}
     todo = []
     for i, key in enumerate(keys):
@@ -281,10 +286,6 @@ def validate_units(
             answers[i] = cached
         else:
             todo.append(i)
-    if not units:  # only shared graphs: they are the one unit
-        units = [Unit(())]
-        keys = [fixed]
-        todo = [0]
     if workers is None and sum(len(units[i].quads) for i in todo) < SMALL:
         workers = 1  # starting worker processes would cost more than it saves
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))

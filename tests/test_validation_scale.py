@@ -194,6 +194,20 @@ def test_units_are_incremental(tmp_path, planted, shapes) -> None:
     assert sorted_results(report) == sorted_results(validate_quads(repaired, shapes))
 
 
+def test_data_of_shared_graphs_only_is_cached_too(tmp_path, shipped) -> None:
+    """A dataset with no unit graphs (the ontology and shared graphs alone) is one
+    unit, and its report comes from the cache the second time."""
+    from kgraph.validation_units import default_shared, partition
+
+    shared, units = partition(shipped, default_shared(BASE))
+    assert units, "the shipped data has a unit"
+    first, again = UnitStats(), UnitStats()
+    validate_units(shared, base=BASE, cache_dir=str(tmp_path), workers=1, stats=first)
+    validate_units(shared, base=BASE, cache_dir=str(tmp_path), workers=1, stats=again)
+    assert (first.validated, first.cached) == (1, 0)
+    assert (again.validated, again.cached) == (0, 1)
+
+
 def test_a_graph_describing_what_another_refers_to_joins_its_unit(shapes) -> None:
     quads = municipalities(1, 2)
     graph = ox.NamedNode(BASE + "graph/municipality/" + municipality_slug(2))

@@ -20,13 +20,11 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from importlib.metadata import version
 from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
-from .. import __version__
 from ..dataset import SourceError, parse_source
 from ..iris import graph_iri
 from ..reports import build_view, labels_from_graph, labels_from_store, template_context
@@ -38,7 +36,9 @@ from ..sources import Source, shapes_files
 from ..table.context import ContextError, build_context
 from ..table.errors import CellError, TableError, Where
 from ..table.files import ENTRIES, import_table
-from ..validation import Report, cached_report, load_shapes, store_report, validate_quads
+from ..validation import Report, cached_report, load_shapes, shacl_engine, store_report
+from ..validation_units import content_key as units_content_key
+from ..validation_units import shapes_key, validate_dataset
 from .conneg import HTML, JSON, TURTLE, negotiate
 from .i18n import get_lang
 from .linkeddata import local_href
@@ -228,28 +228,23 @@ def candidate_quads(name: str, data: bytes) -> list[ox.Quad]:
 
 
 def content_key(quads: list[ox.Quad]) -> str:
-    """A key that changes whenever the dataset, the shapes or the validator change."""
-    h = hashlib.sha256()
-    for line in sorted(str(q) for q in quads):
-        h.update(line.encode())
-        h.update(b"\n")
-    for path in shapes_files():
-        h.update(hashlib.sha256(path.read_bytes()).digest())
-    for part in (__version__, version("pyshacl"), version("rdflib"), version("pyoxigraph")):
-        h.update(part.encode())
-    return "content-" + h.hexdigest()
+    """A key that changes whenever the dataset, the shapes or the validator change
+    (the engine and its version included)."""
+    whole = units_content_key(quads) + shapes_key(shapes_files()) + shacl_engine()
+    return "content-" + hashlib.sha256(whole.encode()).hexdigest()
 
 
 def report_for(quads: list[ox.Quad]) -> Report:
     """Validate a dataset, or take its report from the cache."""
-    cache_dir = current_state().config.cache_dir
+    config = current_state().config
+    cache_dir = config.cache_dir
     key = content_key(quads)
     with _lock:
         report = _memo.get(key)
     if report is None:
         report = cached_report(cache_dir, key)
     if report is None:
-        report = validate_quads(quads, load_shapes())
+        report = validate_dataset(quads, base=config.base, cache_dir=cache_dir)
         store_report(cache_dir, key, report)
     _remember(key, report)
     return report
