@@ -41,7 +41,11 @@ class Message:
 
 
 class ApiError(HTTPException):
-    """An error with a bilingual message and an optional language-neutral detail."""
+    """An error with a bilingual message and an optional language-neutral detail.
+
+    ``cause`` is for the server log only (a 5xx's internals never reach the client);
+    the error handler logs it once, with the query.
+    """
 
     def __init__(
         self,
@@ -49,12 +53,14 @@ class ApiError(HTTPException):
         message: Message,
         detail: str = "",
         headers: dict[str, str] | None = None,
+        cause: str = "",
     ) -> None:
         super().__init__(description=message.en + (f"\n{detail}" if detail else ""))
         self.code = code
         self.message = message
         self.detail = detail
         self.extra_headers = dict(headers or {})
+        self.cause = cause
 
 
 #: Messages for statuses raised by Flask/Werkzeug themselves.
@@ -116,8 +122,9 @@ def handle_http_error(error: HTTPException) -> Response:
             if name.lower() != "content-type":
                 response.headers[name] = value
     if code >= 500:
+        cause = getattr(error, "cause", "") or error.description
         log.error("%s %s -> %d: %s; %s", escape(request.method), escape(request.path), code,
-                  error.description, query_for_log())
+                  cause, query_for_log())
     return response
 
 

@@ -41,7 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_accept_header
@@ -655,8 +655,7 @@ def call_executor(state: AppState, message: dict, budget: float, on_progress=Non
             503, _msg("busy", budget=f"{error.budget:g}"), headers={"Retry-After": "1"}
         ) from None
     except ExecutorDied as error:
-        current_app.logger.error("executor died: %s; %s", error, errors.query_for_log())
-        raise ApiError(500, errors.STATUS_MESSAGES[500]) from None
+        raise ApiError(500, errors.STATUS_MESSAGES[500], cause=f"executor died: {error}") from None
 
 
 def outcome_response(outcome: Outcome, max_rows: int) -> Response:
@@ -677,7 +676,5 @@ def outcome_response(outcome: Outcome, max_rows: int) -> Response:
         raise ApiError(outcome.status, _msg("query_error"), outcome.detail)
     if outcome.error == "remote":
         raise ApiError(502, _msg("remote_failed"), outcome.detail)
-    current_app.logger.error(
-        "query failed in the executor: %s; %s", outcome.detail, errors.query_for_log()
-    )
-    raise ApiError(500, errors.STATUS_MESSAGES[500])
+    raise ApiError(500, errors.STATUS_MESSAGES[500],
+                   cause=f"query failed in the executor: {outcome.detail}")

@@ -95,9 +95,8 @@ def run_update(operation: Operation) -> Response:
         raise ApiError(outcome.status, MSG["query_error"], outcome.detail)
     from . import errors
 
-    errors.log.error("update failed in the executor: %s; %s", outcome.detail,
-                     errors.query_for_log())
-    raise ApiError(500, errors.STATUS_MESSAGES[500])
+    raise ApiError(500, errors.STATUS_MESSAGES[500],
+                   cause=f"update failed in the executor: {outcome.detail}")
 
 
 def violation_response(report_json: bytes, report_turtle: str) -> Response:
