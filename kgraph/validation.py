@@ -171,8 +171,6 @@ def _compiled_entry(shapes: rdflib.Graph) -> tuple[rdflib.Graph, object, list, l
     return entry
 
 
-def _compiled(shapes: rdflib.Graph):  # type: ignore[no-untyped-def]
-    return _compiled_entry(shapes)[1]
 
 
 def report_graph_of(

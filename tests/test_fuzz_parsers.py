@@ -325,10 +325,30 @@ def test_ooxml_escaping_round_trips(text):
 @settings(max_examples=1000, deadline=None)
 @given(st.text())
 def test_damage_checks_take_any_text(text):
+    """No text makes the checks fail; a finding always has both languages."""
     found = broken_text(text)
     assert found is None or (found[0] and found[1])
-    fixed = mojibake_of(text)
-    assert fixed is None or fixed != text
+
+
+JAPANESE = st.text(
+    alphabet=st.characters(min_codepoint=0x3041, max_codepoint=0x3093)  # hiragana
+    | st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),  # kanji
+    min_size=2, max_size=40,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(JAPANESE, st.sampled_from(["latin-1", "cp1252"]))
+def test_mojibake_is_recognised_and_clean_japanese_is_not(text, wrong):
+    """Clean Japanese is never reported; the same text saved as UTF-8 and read back
+    in a Western encoding is recognised, and the original is given back."""
+    assert broken_text(text) is None
+    try:
+        damaged = text.encode("utf-8").decode(wrong)
+    except UnicodeDecodeError:  # cp1252 leaves five bytes undefined
+        return
+    assert mojibake_of(damaged) == text
+    assert broken_text(damaged) is not None
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from ..iris import INSTANCE_ROOT, KGO, KGS, ONTOLOGY_IRI, ONTOLOGY_VERSION_IRI, SHAPES_IRI
 from . import rdfmedia
 from .describe import build_view, describe, exists
-from .i18n import get_lang, t
+from .i18n import get_lang
 from .labels import Labeller
 from .mirror import page_store
 from .pages import html_page
@@ -128,9 +128,6 @@ def not_found(error: HTTPException) -> Response:
 
 
 def _plain_error(error: HTTPException) -> Response:
-    try:
-        from .errors import handle_http_error
-    except ImportError:  # the shared error module is optional
-        body = f"{t('err.404.title')}: {request.path}\n{t('err.404.body')}\n"
-        return Response(body, status=404, mimetype="text/plain")
+    from .errors import handle_http_error
+
     return handle_http_error(error)
