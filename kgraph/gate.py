@@ -75,11 +75,24 @@ def prepare(
         )
         if use_cache:
             store_report(config.cache_dir, key, report)
+    _refuse_unless_conforming(report)
+    return Candidate(sources, quads, report)
+
+
+def check_quads(config: Config, quads: list[ox.Quad]) -> Candidate:
+    """Validate a dataset already in hand (the served snapshot with one graph
+    replaced); raise :class:`GateError` on a Violation.  Units left unchanged are
+    taken from the per-unit cache."""
+    report = validate_dataset(quads, base=config.base, cache_dir=config.cache_dir)
+    _refuse_unless_conforming(report)
+    return Candidate([], quads, report)
+
+
+def _refuse_unless_conforming(report: Report) -> None:
     if not report.conforms:
         raise GateError(
             f"refused: {report.count('Violation')} violation(s) of the shapes", report
         )
-    return Candidate(sources, quads, report)
 
 
 def memory_store(candidate: Candidate) -> ox.Store:

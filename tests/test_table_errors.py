@@ -419,6 +419,33 @@ def test_apply_of_a_good_change_publishes_it(store, rows, tmp_path):
     assert overview_ja and overview_ja[0].endswith("（更新）")
 
 
+def test_apply_keeps_what_updates_changed_in_other_graphs(rows, tmp_path):
+    """A statement published since the files were loaded (as a SPARQL Update does) is
+    still there after a table is applied: the table replaces the entries graph of
+    the served data, not the served data with the files."""
+    root = tmp_path / "store"
+    assert kgraph("load", "--store", str(root)).returncode == 0
+    snapshots = SnapshotStore(root)
+    served = list(snapshots.open_read_only())
+    added = ox.Quad(ox.NamedNode(BASE + "id/plan/kawasaki-2022"),
+                    ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"),
+                    ox.Literal("updated by an operator", language="en"),
+                    ox.NamedNode(BASE + "graph/plan"))
+    assert added not in served
+    snapshots.publish_quads([*served, added], label="update")
+    table = tmp_path / "plan.csv"
+    edited = [list(r) for r in rows]
+    overview = column(rows, "事業概要")
+    edited[3][overview] = edited[3][overview] + "（更新）"
+    table.write_bytes(csv_bytes(edited))
+    result = kgraph("import-table", str(table), "--apply", "--store", str(root))
+    assert result.returncode == 0, result.stderr
+    after = list(SnapshotStore(root).open_read_only())
+    assert added in after
+    assert any(q.object.value.endswith("（更新）") for q in after
+               if q.predicate.value == "https://w3id.org/kgraph/ontology#overview")
+
+
 def test_apply_needs_a_store(rows, tmp_path):
     table = tmp_path / "plan.csv"
     table.write_bytes(csv_bytes(rows))

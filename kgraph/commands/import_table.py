@@ -1,9 +1,12 @@
 """``kgraph import-table FILE``: a plan spreadsheet back into the entries graph.
 
 Read the CSV or XLSX, turn it into the entries graph, validate the whole dataset
-with that graph in place of ``data/entries.ttl`` (through the gate), and write it
-as Turtle (``-o``).  ``--apply`` publishes the dataset into the on-disk store; any
-error on the way leaves the store exactly as it was.
+with that graph in place of the current one (through the gate), and write it as
+Turtle (``-o``).  With a store that has a published snapshot, the dataset is that
+snapshot (so SPARQL Updates made since the files were loaded are kept); without
+one, the data files with ``data/entries.ttl`` replaced.  ``--apply`` publishes the
+dataset into the on-disk store under the writer lock; any error on the way leaves
+the store exactly as it was.
 """
 
 from __future__ import annotations
@@ -11,17 +14,29 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
+
+import pyoxigraph as ox
 
 from ..cli import EXIT_ERROR, EXIT_NONCONFORMANT, EXIT_OK
 from ..config import Config
-from ..dataset import SourceError, parse_sources
+from ..dataset import SourceError
 from ..diff import diff_triples, render_text
-from ..gate import GateError, prepare, publish
+from ..gate import GateError, check_quads, prepare
+from ..iris import graph_iri
 from ..reports import labels_from_quads, render
+from ..snapshots import SnapshotStore
 from ..table.context import ContextError, build_context
 from ..table.errors import TableError
-from ..table.files import entries_source, entries_turtle, import_table, other_sources
+from ..table.files import (
+    ENTRIES,
+    context_for,
+    entries_source,
+    entries_turtle,
+    import_table,
+    other_sources,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,22 +61,42 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return out.error("--apply needs a store directory (--store DIR or $KGRAPH_STORE)")
     if not path.is_file():
         return out.error(f"{path}: no such file")
+    # With --apply, no update may publish between reading the served data and
+    # publishing it with the new table (it would be lost).
+    lock = SnapshotStore(config.store).writer_lock() if args.apply else nullcontext()
+    with lock:
+        return _import(args, config, path, out)
+
+
+def _import(args: argparse.Namespace, config: Config, path: Path, out: _Output) -> int:
+    served = served_quads(config)
+    entries = ox.NamedNode(graph_iri(config.base, ENTRIES))
     try:
-        others = other_sources(config)
-        context = build_context(parse_sources(others, config.base), config.base)
+        if served is not None:  # the published data, with whatever updates it has had
+            others = [q for q in served if q.graph_name != entries]
+            context = build_context(others, config.base)
+        else:
+            other_files = other_sources(config)
+            context = context_for(config, other_files)
         triples = import_table(path.read_bytes(), path.name, context)
     except TableError as error:
         return out.refused(error)
     except (SourceError, ContextError, OSError) as error:
         return out.error(str(error))
 
-    source = entries_source(config, triples)
     try:
-        candidate = prepare(config, [*others, source])
+        if served is not None:
+            candidate = check_quads(
+                config, others + [ox.Quad(t.subject, t.predicate, t.object, entries)
+                                  for t in triples])
+        else:
+            source = entries_source(config, triples)
+            try:
+                candidate = prepare(config, [*other_files, source])
+            finally:
+                source.path.unlink(missing_ok=True)
     except GateError as error:
         return out.invalid(error)
-    finally:
-        source.path.unlink(missing_ok=True)
 
     if args.output:
         Path(args.output).write_bytes(entries_turtle(triples, config.base))
@@ -72,13 +107,24 @@ def run(args: argparse.Namespace, config: Config) -> int:
     except (SourceError, OSError):
         changes = None
     try:
-        published = str(publish(config, candidate)) if args.apply else None
+        published = (str(SnapshotStore(config.store).publish_quads(candidate.quads))
+                     if args.apply else None)
     except OSError as error:  # a full disk, a read-only or missing directory
         nothing = "何も変更していません。" if args.lang == "ja" else "nothing was changed."
         return out.error(
             f"cannot write a snapshot into {config.store}: {error.strerror or error}; {nothing}"
         )
     return out.done(candidate, triples, changes, published)
+
+
+def served_quads(config: Config) -> list[ox.Quad] | None:
+    """The store's current snapshot, or ``None`` when there is no store or none yet."""
+    if not config.store:
+        return None
+    snapshots = SnapshotStore(config.store)
+    if snapshots.current() is None:
+        return None
+    return list(snapshots.open_read_only().quads_for_pattern(None, None, None, None))
 
 
 class _Output:
