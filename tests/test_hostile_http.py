@@ -213,17 +213,25 @@ def test_stalled_clients_do_not_hold_the_server(store):
 
     from kgraph.web.slowclients import IO_TIMEOUT
 
+    # Twice as many as the server has threads (2 workers x 4 threads): without the
+    # time limit they hold every thread for ever.  With it, a thread is free again
+    # after IO_TIMEOUT; the kernel may hand all 16 to one worker, so the answer may
+    # wait up to 16 / 4 rounds of it.  (40 connections made that 100 s at worst,
+    # beyond the client's timeout: a CI failure.)
     with production_server(store) as url:
         host, port = url.split("//")[1].rstrip("/").split(":")
         stalled = []
-        for i in range(40):
+        for i in range(16):
             sock = socket.create_connection((host, int(port)))
             sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n" if i % 2 else
                          b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
                          b"Content-Type: application/sparql-query\r\n\r\nASK")
             stalled.append(sock)
         time.sleep(1)
-        response = requests.get(url + "health", timeout=IO_TIMEOUT * 4 + 30)
+        try:
+            response = requests.get(url + "health", timeout=IO_TIMEOUT * 4 + 30)
+        except requests.Timeout:
+            pytest.fail(f"no answer while stalled clients wait; server log:\n{url.log()}")
         assert response.status_code == 200
         for sock in stalled:
             sock.close()

@@ -51,6 +51,8 @@ class AppState:
     #: True when ``store_root`` is a temporary directory made by this state.
     temporary: bool = False
     _pid: int = field(default_factory=os.getpid)
+    #: The text of the ``current`` link when ``_store`` was opened.
+    _link: str | None = None
 
     @classmethod
     def start(cls, config: Config) -> AppState:
@@ -81,16 +83,22 @@ class AppState:
         if self.store_root is None:
             assert self._store is not None
             return self._store
-        current = SnapshotStore(self.store_root).current()
+        # One readlink per access (a few µs; resolving the path costs ~90 µs): snapshot
+        # names are never reused, so the same link text means the same snapshot.
+        try:
+            link = os.readlink(os.path.join(self.store_root, "current"))
+        except OSError:
+            link = None
         pid = os.getpid()
-        if current is not None and (
-            str(current) != self._snapshot or pid != self._pid or self._store is None
-        ):
+        if link != self._link or pid != self._pid or self._store is None:
             with self._lock:
-                if str(current) != self._snapshot or pid != self._pid or self._store is None:
-                    self._store = ox.Store.read_only(str(current))
-                    self._snapshot = str(current)
-                    self._pid = pid
+                if link != self._link or pid != self._pid or self._store is None:
+                    current = SnapshotStore(self.store_root).current()
+                    if current is not None:
+                        self._store = ox.Store.read_only(str(current))
+                        self._snapshot = str(current)
+                        self._link = link
+                        self._pid = pid
         assert self._store is not None
         return self._store
 
