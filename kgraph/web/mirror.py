@@ -21,7 +21,6 @@ from .state import AppState
 #: Snapshots with more quads than this are read from disk, not copied.
 MIRROR_MAX_QUADS = 500_000
 
-_mirrors: dict[int, tuple[ox.Store, ox.Store]] = {}
 _lock = threading.Lock()
 
 
@@ -44,20 +43,19 @@ def _page_store(state: AppState) -> ox.Store:
     source = state.store
     if state.store_root is None:  # already an in-memory store
         return source
-    key = id(state)
-    found = _mirrors.get(key)
+    found = state.mirror
     if found is not None and found[0] is source:
         return found[1]
     with _lock:
-        found = _mirrors.get(key)
+        found = state.mirror
         if found is not None and found[0] is source:
             return found[1]
         quads = list(islice(source.quads_for_pattern(None, None, None, None),
                             MIRROR_MAX_QUADS + 1))
         if len(quads) > MIRROR_MAX_QUADS:
-            _mirrors[key] = (source, source)  # remember: read this one from disk
+            state.mirror = (source, source)  # remember: read this one from disk
             return source
         mirror = ox.Store()
         mirror.bulk_extend(quads)
-        _mirrors[key] = (source, mirror)
+        state.mirror = (source, mirror)
         return mirror

@@ -53,6 +53,9 @@ class AppState:
     _pid: int = field(default_factory=os.getpid)
     #: The text of the ``current`` link when ``_store`` was opened.
     _link: str | None = None
+    #: (snapshot handle, its in-memory copy) kept by :mod:`kgraph.web.mirror`; it lives
+    #: and dies with the state.
+    mirror: tuple[ox.Store, ox.Store] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def start(cls, config: Config) -> AppState:
