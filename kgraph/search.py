@@ -302,17 +302,22 @@ class IndexCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple[int, str] | None = None
+        # The store itself, not its id: a freed store's id may be reused by another.
+        self._key: tuple[ox.Store, str] | None = None
         self._index: SearchIndex | None = None
         self.builds = 0
 
+    def _fresh(self, store: ox.Store, snapshot_id: str) -> bool:
+        key = self._key
+        return (key is not None and key[0] is store and key[1] == snapshot_id
+                and self._index is not None)
+
     def get(self, store: ox.Store, snapshot_id: str) -> SearchIndex:
-        key = (id(store), snapshot_id)
-        if self._key == key and self._index is not None:
-            return self._index
+        if self._fresh(store, snapshot_id):
+            return self._index  # type: ignore[return-value]
         with self._lock:
-            if self._key != key or self._index is None:
+            if not self._fresh(store, snapshot_id):
                 self._index = SearchIndex.build(store)
-                self._key = key
+                self._key = (store, snapshot_id)
                 self.builds += 1
-            return self._index
+            return self._index  # type: ignore[return-value]

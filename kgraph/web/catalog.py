@@ -101,20 +101,23 @@ class Stats:
         return len(self.resources)
 
 
-_stats: dict[str, Stats] = {}
+# The statistics of the current data, with the state and version they belong to (the
+# state object itself: a freed state's id may be reused by another).
+_stats: tuple[AppState, str, Stats] | None = None
 _stats_lock = threading.Lock()
 
 
 def dataset_stats(state: AppState) -> Stats:
     """The statistics of the served data (computed once per data version)."""
-    key = f"{id(state)}:{data_version(state).tag}"
+    global _stats
+    tag = data_version(state).tag
     with _stats_lock:
-        found = _stats.get(key)
-    if found is None:
-        found = compute_stats(page_store(state), uri_space(state))
-        with _stats_lock:
-            _stats.clear()
-            _stats[key] = found
+        cached = _stats
+    if cached is not None and cached[0] is state and cached[1] == tag:
+        return cached[2]
+    found = compute_stats(page_store(state), uri_space(state))
+    with _stats_lock:
+        _stats = (state, tag, found)
     return found
 
 
