@@ -57,6 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as error:
         print(f"kgraph {args.command}: error: {error}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as error:  # an output path that cannot be written, a full disk ...
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"kgraph {args.command}: error: {where}{error.strerror or error}",
+              file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         return EXIT_ERROR
 

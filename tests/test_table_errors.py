@@ -464,3 +464,27 @@ def test_a_workbook_that_unpacks_to_too_much_is_refused(shipped):
         "sheet 'bomb.xlsx': the workbook unpacks to 80 MB, "
         "more than the 64 MB a plan table may have"
     ]
+
+
+def test_a_malformed_csv_record_is_named_by_its_row(rows, shipped):
+    """Cells hold line breaks, so a CSV error names the spreadsheet row of the record,
+    not the line of the file."""
+    assert any("\n" in cell for row in rows for cell in row), "the table has multi-line cells"
+    lines = csv_bytes(rows).decode("utf-8-sig")
+    records = list(csv.reader(io.StringIO(lines)))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(records[:9])
+    out.write('"abc"x,' + ",".join(records[9][1:]) + "\r\n")  # row 10: a broken quote
+    error = refused(out.getvalue().encode("utf-8"), "bad_quote.csv", shipped[1])
+    assert messages(error) == [messages(error)[0]]
+    assert messages(error)[0].startswith("sheet 'bad_quote.csv', row 10")
+
+
+def test_cli_output_that_cannot_be_written_is_a_clear_error(tmp_path):
+    """An ``-o`` into a missing directory: one line naming the path, exit 2, no traceback."""
+    target = tmp_path / "missing" / "plan.csv"
+    result = kgraph("export-table", "-o", str(target))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("kgraph export-table: error: ")
+    assert str(target) in result.stderr

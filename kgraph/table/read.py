@@ -101,7 +101,7 @@ def read_csv(data: bytes, sheet: str) -> Grid:
             [
                 _cell_error(
                     sheet,
-                    reader.line_num,
+                    len(grid.rows) + 1,  # the record, not the line: cells hold line breaks
                     0,
                     f"CSV の書式が壊れています（{error}）。",
                     f"the CSV is malformed ({error})",

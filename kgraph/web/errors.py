@@ -20,6 +20,8 @@ from flask import Flask, Request, Response, request
 from werkzeug.exceptions import HTTPException
 
 from .accesslog import escape
+from .i18n import COOKIE as LANG_COOKIE
+from .i18n import PARAM as LANG_PARAM
 
 log = logging.getLogger("kgraph.errors")
 
@@ -85,8 +87,13 @@ STATUS_MESSAGES: dict[int, Message] = {
 
 
 def language(req: Request | None = None) -> str:
-    """``en`` or ``ja`` by ``Accept-Language`` (English when nothing matches)."""
+    """``en`` or ``ja``: the language the reader chose on the pages (``?lang=``, then
+    its cookie), else by ``Accept-Language``; English when nothing matches, since
+    most clients without a preference are programs."""
     req = req or request
+    for chosen in (req.args.get(LANG_PARAM), req.cookies.get(LANG_COOKIE)):
+        if chosen in LANGUAGES:
+            return chosen
     return req.accept_languages.best_match(LANGUAGES, default="en") or "en"
 
 
@@ -97,7 +104,7 @@ def error_response(code: int, message: Message, detail: str = "") -> Response:
         body += "\n" + detail
     response = Response(body + "\n", status=code, mimetype="text/plain")
     response.headers["Content-Language"] = language()
-    response.vary.add("Accept-Language")
+    response.vary.update(("Accept-Language", "Cookie"))
     return response
 
 

@@ -53,12 +53,13 @@ def serve_graph(params: Params) -> Response:
     etag = hashlib.sha256(
         f"{state.snapshot_id}\n{graph}\n{media_type}".encode()
     ).hexdigest()[:32]
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-        response.set_etag(etag)
-        return response
-    body = serialise_graph(graph_triples(store, graph), media_type, PREFIXES)
-    response = Response(body, status=200)
+    # If-None-Match compares weakly (RFC 9110 13.1.2): a proxy that compresses the
+    # answer makes its ETag weak, and the harvester sends that back.
+    unchanged = request.if_none_match.contains_weak(etag)
+    body = b"" if unchanged else serialise_graph(graph_triples(store, graph), media_type,
+                                                 PREFIXES)
+    response = Response(body, status=304 if unchanged else 200)
+    # A 304 carries the headers the 200 would have (RFC 9110 15.4.5).
     response.headers["Content-Type"] = f"{media_type}; charset=utf-8"
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"

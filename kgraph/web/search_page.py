@@ -93,7 +93,7 @@ def _limit() -> int:
 def _json(body: dict[str, object], status: int = 200) -> Response:
     response = Response(json.dumps(body, ensure_ascii=False, indent=1), status=status,
                         mimetype="application/json")
-    response.vary.add("Accept")
+    response.vary.update(("Accept", "Accept-Language", "Cookie"))  # labels follow the reader
     return response
 
 

@@ -78,6 +78,8 @@ ENDPOINT = "/sparql"
 GRAPH_STORE = "/rdf-graph-store"
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
 ALLOWED = "GET, HEAD, POST, OPTIONS"
+#: The graph store path is read-only.
+READ_ONLY = "GET, HEAD, OPTIONS"
 MAX_ROWS_HEADER = "X-SPARQL-MaxRows"
 
 M = Message
@@ -218,9 +220,18 @@ def _setup(setup_state) -> None:  # type: ignore[no-untyped-def]
     accesslog.install(app)
 
 
+def _allowed_methods() -> str:
+    """What this path really accepts (the routes take every method so as to answer
+    the others 405 with a message)."""
+    return ALLOWED if request.url_rule and request.url_rule.rule == ENDPOINT else READ_ONLY
+
+
 @bp.after_request
 def _cors(response: Response) -> Response:
-    """CORS for the protocol's GET and POST (origins from ``--cors-origins``)."""
+    """CORS for the protocol's GET and POST (origins from ``--cors-origins``); the
+    ``Allow`` of an ``OPTIONS`` answer names the methods the path accepts."""
+    if request.method == "OPTIONS":
+        response.headers["Allow"] = _allowed_methods()
     origin = request.headers.get("Origin")
     if not origin:
         return response
@@ -234,7 +245,7 @@ def _cors(response: Response) -> Response:
         return response
     response.headers["Access-Control-Expose-Headers"] = f"{MAX_ROWS_HEADER}, Content-Length"
     if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Methods"] = _allowed_methods()
         response.headers["Access-Control-Allow-Headers"] = (
             "Accept, Accept-Language, Content-Type, Authorization"
         )
@@ -367,7 +378,7 @@ def read_operation() -> Operation:
             body_text = _decode(_body())
             body_kind = "query" if mimetype == QUERY_TYPE else "update"
         elif params.has("graph") or params.has("default"):
-            raise ApiError(405, _msg("method"), headers={"Allow": "GET, HEAD, OPTIONS"})
+            raise ApiError(405, _msg("method"), headers={"Allow": READ_ONLY})
         else:
             raise ApiError(415, _msg("media_type"), f"Content-Type: {mimetype or '(none)'}")
     queries = params.all("query") + ([body_text] if body_kind == "query" else [])
@@ -445,7 +456,7 @@ def graph_store() -> Response:
     from .graphstore import serve_graph
 
     if request.method not in ("GET", "HEAD"):
-        raise ApiError(405, _msg("method"), headers={"Allow": "GET, HEAD, OPTIONS"})
+        raise ApiError(405, _msg("method"), headers={"Allow": READ_ONLY})
     return serve_graph(Params(_parse_qs(request.query_string)))
 
 

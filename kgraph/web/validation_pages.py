@@ -81,6 +81,14 @@ class UploadError(Exception):
 
 @bp.route("/validation", methods=["GET", "POST"])
 def validation() -> Response:
+    """The report in HTML, JSON or Turtle, by ``Accept``; messages in the reader's
+    language (so every form varies on both)."""
+    response = _validation()
+    response.vary.update(("Accept", "Accept-Language", "Cookie"))
+    return response
+
+
+def _validation() -> Response:
     lang = get_lang()
     if request.method == "GET":
         media = negotiate(request, [HTML, JSON, TURTLE])
