@@ -33,8 +33,8 @@ from .results import (
     RESULT_FORMATS,
     Dataset,
     Outcome,
-    serialise_graph,
     serialise_solutions,
+    serialise_triples,
 )
 
 TSV = "text/tab-separated-values"
@@ -131,15 +131,8 @@ def forward_query(
         return serialise_solutions(parsed, result_type, max_rows)
     if graph_type is None:
         return Outcome(406, error="not-acceptable", form="CONSTRUCT")
-    kept: list[ox.Triple] = []
-    truncated = False
-    for triple in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
-        if len(kept) >= max_rows:
-            truncated = True
-            break
-        kept.append(triple)
-    data = serialise_graph(kept, graph_type, prefixes)
-    return Outcome(200, graph_type, data, truncated=truncated, form="CONSTRUCT")
+    triples = ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
+    return serialise_triples(triples, graph_type, max_rows, prefixes)  # type: ignore[arg-type]
 
 
 class RemoteStore:
