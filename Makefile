@@ -29,9 +29,10 @@ assets: $(STAMP)
 		echo "assets: npm or package.json missing; the query page will be a plain editor"; \
 	fi
 
-# Debian packages for the browser tests: chromium, and CJK fonts so that screenshots
-# show Japanese (installed only when missing; needs root or sudo).
-DEBS := chromium fonts-noto-cjk
+# Debian packages: libseccomp2 (the sandboxes' network filter, see
+# kgraph/engine/isolation.py), and for the browser tests chromium and CJK fonts so that
+# screenshots show Japanese (installed only when missing; needs root or sudo).
+DEBS := libseccomp2 chromium fonts-noto-cjk
 system-deps:
 	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -47,7 +47,7 @@ from urllib.parse import quote, urlencode
 
 import requests
 
-from kgraph.web.executor import memory_limit
+from kgraph.engine.sandbox import memory_limit
 
 from .servers import tree
 
@@ -157,7 +157,7 @@ def ordinary_mix() -> list[Line]:
     """About 3 queries : 2 page views : 1 dump download."""
     from kgraph.examples import load_examples
     from kgraph.iris import PREFIXES
-    from kgraph.web.sparql_text import analyse
+    from kgraph.engine.sparql_text import analyse
 
     accepts = ["application/sparql-results+json", "text/csv"]
     queries = []

@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = Config.from_env()
     if args.base:
-        config = config.replace(base=args.base if args.base.endswith("/") else args.base + "/")
+        config = config.replace(base=args.base)
     try:
         return int(args.run(args, config) or 0)
     except CliError as error:

@@ -1,137 +1,227 @@
-"""One configuration object for the library, the CLI and the web application.
+"""The settings table: every setting once, with its variable, its flag and its meaning.
 
-Environment variables (``KGRAPH_*``) give the defaults; command-line flags override
-them.  Everything that a deployment may want to change lives here and nowhere else,
-so that no host name or limit is hard-coded in the code that uses it.
+Each field of :class:`Config` is a setting; its metadata says which ``KGRAPH_*``
+environment variable sets it, which ``server.py`` flag (if any) overrides that, and
+what it means.  :meth:`Config.from_env`, the server's ``--help``
+(:func:`add_flags`) and the README's configuration table (compared by
+``tests/test_settings.py``) are all made from this one table.
+
+>>> Config.from_env({"KGRAPH_PORT": "8001"}).base
+'http://localhost:8001/'
+>>> Config.from_env({"KGRAPH_BASE": "https://data.example.jp/kawasaki"}).base
+'https://data.example.jp/kawasaki/'
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterator, Mapping
+from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
-
-#: The instance base used when a deployment sets none.  It matches the default
-#: address of ``python server.py`` so that a local run is dereferenceable as is.
-DEFAULT_BASE = "http://localhost:8000/"
 
 #: The project checkout (ontology/, data/, shapes/ live here).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: The base of ``python server.py`` with no settings.
+DEFAULT_BASE = "http://localhost:8000/"
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(f"KGRAPH_{name}")
-    return value if value not in (None, "") else default
-
-
-def _env_list(name: str) -> list[str]:
-    value = _env(name)
-    if value is None:
-        return []
-    return [part for part in (p.strip() for p in value.replace(",", " ").split()) if part]
+def setting(default: object, help: str, *, flag: bool = True, metavar: str | None = None,
+            env: str | None = None, many: bool = False) -> object:
+    """A field of the settings table."""
+    meta = {"help": help, "flag": flag, "metavar": metavar, "env": env, "many": many}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=meta)  # type: ignore[arg-type]
+    return field(default=default, metadata=meta)
 
 
 @dataclass
 class Config:
-    """Settings shared by every entry point.
+    """Settings shared by every entry point (see the module docstring)."""
 
-    Use :meth:`from_env` to read ``KGRAPH_*`` variables; then override fields from
-    command-line flags with :meth:`replace`.
-    """
+    base: str = setting(
+        None, "base of every instance IRI, set once per deployment (default: "
+        "http://localhost:PORT/, following --port)", metavar="IRI")
+    host: str = setting("127.0.0.1", "address to listen on", metavar="ADDRESS")
+    port: int = setting(8000, "port to listen on", metavar="PORT")
+    data: list[str] = setting(
+        [], "serve these RDF files instead of the shipped sources (Turtle, N-Triples, "
+        "N-Quads, TriG, RDF/XML, JSON-LD; named graphs are kept)", metavar="FILE", many=True)
+    store: str | None = setting(
+        None, "serve an on-disk snapshot store made by `kgraph load --store DIR`, read-only; "
+        "newly published snapshots are followed (default: a temporary one)", metavar="DIR")
+    sparql_backend: str | None = setting(
+        None, "serve from this remote SPARQL 1.1 query endpoint instead of a local store",
+        metavar="URL")
+    query_timeout: float = setting(
+        30.0, "time budget of every query, seconds (a request may ask for less: timeout=)",
+        metavar="SECONDS")
+    query_memory_mb: int = setting(
+        512, "memory allowance of one query; its sandbox is stopped beyond it (503)",
+        metavar="MB")
+    workers: int = setting(1, "server worker processes", metavar="N")
+    threads: int = setting(
+        32, "request threads per worker process (a quarter is kept for pages and short "
+        "answers while the rest wait for sandboxes)", metavar="N")
+    executors: int = setting(2, "query sandboxes per worker process", metavar="N")
+    validators: int = setting(1, "validation sandboxes per worker process", metavar="N")
+    validation_timeout: float = setting(
+        60.0, "time budget of validating one upload, seconds", metavar="SECONDS")
+    validation_memory_mb: int = setting(
+        1024, "memory allowance of validating one upload", metavar="MB")
+    client_queries: int = setting(
+        2, "queries and updates one client may run at a time (one more: 429)", metavar="N")
+    proxy_hops: int = setting(
+        0, "reverse proxies in front of the server whose X-Forwarded-For is trusted "
+        "(to tell clients apart)", metavar="N")
+    header_timeout: float = setting(
+        10.0, "a client must send its whole request head within this many seconds",
+        metavar="SECONDS")
+    body_timeout: float = setting(
+        30.0, "a client must send its whole request body within this many seconds (408)",
+        metavar="SECONDS")
+    max_body_bytes: int = setting(
+        1_000_000, "request body limit at /sparql (413 beyond)", metavar="BYTES")
+    max_upload_bytes: int = setting(
+        10_000_000, "upload limit of /validation (413 beyond)", metavar="BYTES")
+    max_rows: int = setting(
+        10_000, "result row cap (a cut result carries X-SPARQL-MaxRows)", metavar="N")
+    cors_origins: str = setting("*", "CORS origins for /sparql, space- or comma-separated",
+                                metavar="ORIGINS")
+    allowed_hosts: list[str] = setting(
+        [], "hosts SPARQL SERVICE and LOAD may reach (none by default)", metavar="HOST",
+        many=True)
+    update_token: str | None = setting(
+        None, "operator token for SPARQL Update (Authorization: Bearer …); unset: updates "
+        "are off. Environment only, so that it never shows in a process list", flag=False)
+    cache_dir: str | None = setting(
+        None, "where validation reports are cached by content hash (default: "
+        "$XDG_CACHE_HOME/kgraph or ~/.cache/kgraph)", flag=False)
+    cache_max_mb: int = setting(
+        256, "size cap of the validation report cache; the least recently used reports "
+        "are evicted beyond it", flag=False)
+    run_dir: str | None = setting(
+        None, "where the server keeps its run-time files, such as the per-client slots "
+        "(default: a temporary directory)", flag=False)
+    log_level: str = setting("INFO", "log level (DEBUG, INFO, WARNING, ERROR)", metavar="LEVEL")
+    vendor_dir: str | None = setting(
+        None, "where the query editor's npm assets are served from (default: "
+        "kgraph/static/vendor)", flag=False)
 
-    base: str = DEFAULT_BASE
-    host: str = "127.0.0.1"
-    port: int = 8000
-    #: RDF files to serve instead of the shipped sources (empty: the shipped sources).
-    data: list[str] = field(default_factory=list)
-    #: Directory of the on-disk store; ``None`` keeps the store in memory.
-    store: str | None = None
-    #: A remote SPARQL 1.1 query endpoint to serve from instead of a local store.
-    sparql_backend: str | None = None
-    query_timeout: float = 30.0
-    workers: int = 1
-    #: Query executor processes per web worker (each runs one query at a time).
-    executors: int = 2
-    max_body_bytes: int = 1_000_000
-    max_upload_bytes: int = 10_000_000
-    max_rows: int = 10_000
-    update_token: str | None = None
-    cors_origins: str = "*"
-    #: Hosts SPARQL SERVICE / LOAD may reach; empty means none.
-    allowed_hosts: list[str] = field(default_factory=list)
-    #: Where validation results are cached by content hash; ``None`` disables the cache.
-    cache_dir: str | None = None
-    log_level: str = "INFO"
-    #: Where the query editor's npm assets were copied (``None``: kgraph/static/vendor).
-    vendor_dir: str | None = None
+    def __post_init__(self) -> None:
+        if not self.base:
+            self.base = default_base(self.host, self.port)
+        elif not self.base.endswith(("/", "#")):
+            self.base += "/"
 
     @classmethod
-    def from_env(cls) -> Config:
-        """Read ``KGRAPH_*`` environment variables over the defaults."""
-        base = _env("BASE", DEFAULT_BASE) or DEFAULT_BASE
-        return cls(
-            base=base if base.endswith(("/", "#")) else base + "/",
-            host=_env("HOST", "127.0.0.1") or "127.0.0.1",
-            port=int(_env("PORT", "8000") or 8000),
-            data=_env_list("DATA"),
-            store=_env("STORE"),
-            sparql_backend=_env("SPARQL_BACKEND"),
-            query_timeout=float(_env("QUERY_TIMEOUT", "30") or 30),
-            workers=int(_env("WORKERS", "1") or 1),
-            executors=int(_env("EXECUTORS", "2") or 2),
-            max_body_bytes=int(_env("MAX_BODY_BYTES", "1000000") or 1_000_000),
-            max_upload_bytes=int(_env("MAX_UPLOAD_BYTES", "10000000") or 10_000_000),
-            max_rows=int(_env("MAX_ROWS", "10000") or 10_000),
-            update_token=_env("UPDATE_TOKEN"),
-            cors_origins=_env("CORS_ORIGINS", "*") or "*",
-            allowed_hosts=_env_list("ALLOWED_HOSTS"),
-            cache_dir=_env("CACHE_DIR", _default_cache_dir()),
-            log_level=_env("LOG_LEVEL", "INFO") or "INFO",
-            vendor_dir=_env("VENDOR_DIR"),
-        )
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        """Read ``KGRAPH_*`` variables over the defaults."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for item in settings():
+            raw = environ.get(env_name(item))
+            if raw not in (None, ""):
+                values[item.name] = convert(item, raw)
+        if "cache_dir" not in values:
+            values["cache_dir"] = default_cache_dir(environ)
+        return cls(**values)  # type: ignore[arg-type]
 
     def replace(self, **changes: object) -> Config:
-        """A copy with the given fields changed; ``None`` values are ignored."""
+        """A copy with the given fields changed; ``None`` values are ignored.  The
+        base follows a new host or port unless it was set."""
         known = {f.name for f in fields(self)}
         unknown = set(changes) - known
         if unknown:
             raise TypeError(f"unknown config fields: {sorted(unknown)}")
         values = {f.name: getattr(self, f.name) for f in fields(self)}
+        followed = values["base"] == default_base(self.host, self.port)
         values.update({k: v for k, v in changes.items() if v is not None})
-        return Config(**values)
+        if followed and changes.get("base") is None:
+            values["base"] = None
+        return Config(**values)  # type: ignore[arg-type]
 
     def to_env(self) -> dict[str, str]:
         """The ``KGRAPH_*`` variables that reproduce this config in a child process."""
-        env = {
-            "KGRAPH_BASE": self.base,
-            "KGRAPH_HOST": self.host,
-            "KGRAPH_PORT": str(self.port),
-            "KGRAPH_QUERY_TIMEOUT": str(self.query_timeout),
-            "KGRAPH_WORKERS": str(self.workers),
-            "KGRAPH_EXECUTORS": str(self.executors),
-            "KGRAPH_MAX_BODY_BYTES": str(self.max_body_bytes),
-            "KGRAPH_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
-            "KGRAPH_MAX_ROWS": str(self.max_rows),
-            "KGRAPH_CORS_ORIGINS": self.cors_origins,
-            "KGRAPH_LOG_LEVEL": self.log_level,
-        }
-        if self.data:
-            env["KGRAPH_DATA"] = " ".join(self.data)
-        if self.store:
-            env["KGRAPH_STORE"] = self.store
-        if self.sparql_backend:
-            env["KGRAPH_SPARQL_BACKEND"] = self.sparql_backend
-        if self.update_token:
-            env["KGRAPH_UPDATE_TOKEN"] = self.update_token
-        if self.allowed_hosts:
-            env["KGRAPH_ALLOWED_HOSTS"] = " ".join(self.allowed_hosts)
-        if self.cache_dir:
-            env["KGRAPH_CACHE_DIR"] = self.cache_dir
-        if self.vendor_dir:
-            env["KGRAPH_VENDOR_DIR"] = self.vendor_dir
+        env = {}
+        for item in settings():
+            value = getattr(self, item.name)
+            if value is None or value == []:
+                continue
+            env[env_name(item)] = " ".join(value) if isinstance(value, list) else str(value)
         return env
 
 
-def _default_cache_dir() -> str:
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+def settings() -> Iterator[Field]:
+    """The rows of the settings table, in order."""
+    yield from fields(Config)
+
+
+def env_name(item: Field) -> str:
+    return item.metadata.get("env") or f"KGRAPH_{item.name.upper()}"
+
+
+def flag_name(item: Field) -> str | None:
+    return "--" + item.name.replace("_", "-") if item.metadata.get("flag") else None
+
+
+def default_of(item: Field) -> object:
+    if item.default is not MISSING:
+        return item.default
+    return item.default_factory()  # type: ignore[misc]
+
+
+def convert(item: Field, raw: str) -> object:
+    """A setting's value from its text (an environment variable)."""
+    if item.metadata.get("many"):
+        return [part for part in raw.replace(",", " ").split() if part]
+    kind = type(default_of(item)) if default_of(item) is not None else str
+    try:
+        return kind(raw) if kind in (int, float) else raw
+    except ValueError:
+        raise SettingError(f"{env_name(item)}={raw!r}: not a number") from None
+
+
+class SettingError(ValueError):
+    """A setting whose value cannot be used."""
+
+
+def default_base(host: str, port: int) -> str:
+    """The base a local server is reachable at: loopback and any-address listeners
+    are reached as ``localhost``."""
+    name = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1", "") else host
+    if ":" in name:
+        name = f"[{name}]"
+    return f"http://{name}:{port}/"
+
+
+def default_cache_dir(environ: Mapping[str, str] | None = None) -> str:
+    environ = os.environ if environ is None else environ
+    root = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(root, "kgraph")
+
+
+def add_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per setting that has one, its help naming the variable and default."""
+    for item in settings():
+        flag = flag_name(item)
+        if flag is None:
+            continue
+        default = default_of(item)
+        kind = type(default) if isinstance(default, int | float) else str
+        shown = "" if default in (None, []) else f"; default {default}"
+        parser.add_argument(
+            flag,
+            dest=item.name,
+            type=kind,
+            nargs="+" if item.metadata.get("many") else None,
+            metavar=item.metadata.get("metavar"),
+            help=f"{item.metadata['help']} (env {env_name(item)}{shown})",
+        )
+
+
+def from_flags(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Config:
+    """The environment's config with the flags that were given on top."""
+    config = Config.from_env(environ)
+    return config.replace(**{item.name: getattr(args, item.name, None)
+                             for item in settings() if flag_name(item)})

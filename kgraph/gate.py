@@ -3,7 +3,7 @@
 Files (``kgraph load``, server start, ``import-table --apply``) go through
 :func:`prepare` and then either :func:`memory_store` or :func:`publish`.  A SPARQL
 Update is applied to a copy of the served snapshot in a query executor
-(:func:`kgraph.web.executor.apply_update`), which runs the same per-unit validation
+(:func:`kgraph.engine.operations.update`), which runs the same per-unit validation
 (:func:`kgraph.validation_units.validate_dataset`) and publishes under the same
 writer lock.
 """

@@ -1,29 +1,34 @@
-"""Refuse RDF documents that would crash or exhaust the parser, before parsing them.
+"""Bounds on what an RDF document may ask of its parser, checked before parsing.
 
-pyoxigraph 0.5.13 parses JSON-LD and RDF/XML recursively: about 10,000 levels of
-nesting overflow the stack and kill the process that parses (SIGSEGV, measured; for
-an upload that is the web worker), and the time grows with the square of the depth
-(3,000 levels of JSON-LD: 2 s; 30,000 levels of RDF/XML: 18 s).  Its RDF/XML parser
-also expands the entities of an internal DTD without limit, so a "billion laughs"
-document of 1 KB becomes gigabytes in memory.  Turtle, TriG, N-Triples and N-Quads
-are parsed iteratively (100,000 nested collections: 0.5 s) and need no check.
+Parsing of what users send happens in a sandbox (:mod:`kgraph.engine.sandbox`), so a
+parser that crashes or blows up takes only the sandbox with it.  These bounds make
+the common bombs a clear error naming what and where, instead of a crash:
+
+* **XML entities.**  pyoxigraph 0.5.13 expands the entities of an internal DTD
+  without limit (a 1 KB "billion laughs" became gigabytes, even with the entities
+  defined and never used).  Every RDF/XML document is first read by defusedxml,
+  which refuses any entity declaration and any external reference; a document
+  that XML parser cannot read is refused too (fail closed) rather than handed on.
+* **Nesting.**  pyoxigraph parses JSON-LD, RDF/XML and triple terms (``<<( … )>>``
+  in Turtle, TriG, N-Triples and N-Quads) recursively: ~10,000 levels overflow the
+  stack (SIGSEGV, measured).  Every format's nesting is bounded by
+  :data:`MAX_NESTING`, counted outside strings, IRIs and comments.
 
 Real documents nest a few dozen levels at most and use DTD entities, if at all, as
-short namespace abbreviations (``&rdf;``), so the limits below refuse only bombs.
+namespace abbreviations that a publisher can write out.
 """
 
 from __future__ import annotations
 
 import re
 from itertools import accumulate
-from xml.parsers import expat
 
 import pyoxigraph as ox
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, iterparse
 
-#: Deepest nesting of JSON arrays/objects or XML elements accepted.
+#: Deepest nesting accepted (JSON arrays/objects, XML elements, Turtle brackets).
 MAX_NESTING = 256
-#: Entity expansion allowed on top of the document's own size (bytes of text).
-EXPANSION_ALLOWANCE = 1_000_000
 
 
 class DocumentTooComplex(ValueError):
@@ -31,16 +36,25 @@ class DocumentTooComplex(ValueError):
 
 
 def check_document(data: bytes, fmt: ox.RdfFormat) -> None:
-    """Raise :class:`DocumentTooComplex` for a JSON-LD or RDF/XML bomb."""
+    """Raise :class:`DocumentTooComplex` for a document past the bounds."""
     if fmt == ox.RdfFormat.JSON_LD:
-        check_json(data)
+        _check_depth(json_depth(data), "JSON")
     elif fmt == ox.RdfFormat.RDF_XML:
         check_xml(data)
+    else:
+        _check_depth(turtle_depth(data), "brackets, collections and triple terms")
+
+
+def _check_depth(depth: int, what: str) -> None:
+    if depth > MAX_NESTING:
+        raise DocumentTooComplex(
+            f"{what} nested {depth} levels deep; at most {MAX_NESTING} are accepted"
+        )
 
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_DEPTH_STEP = {ord("{"): 1, ord("["): 1, ord("}"): -1, ord("]"): -1}
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in _DEPTH_STEP)
+_JSON_STEP = {ord("{"): 1, ord("["): 1, ord("}"): -1, ord("]"): -1}
+_NOT_JSON_BRACKETS = bytes(b for b in range(256) if b not in _JSON_STEP)
 
 
 def json_depth(data: bytes) -> int:
@@ -52,61 +66,57 @@ def json_depth(data: bytes) -> int:
     openers = data.count(b"{") + data.count(b"[")
     if openers <= MAX_NESTING:
         return openers
-    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
-    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
+    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_JSON_BRACKETS)
+    return max(accumulate(map(_JSON_STEP.__getitem__, brackets)), default=0)
 
 
-def check_json(data: bytes) -> None:
-    depth = json_depth(data)
-    if depth > MAX_NESTING:
-        raise DocumentTooComplex(
-            f"JSON nested {depth} levels deep; at most {MAX_NESTING} are accepted"
-        )
+#: What can hide a bracket in the Turtle family: long and short strings, IRIs
+#: (``<`` not followed by ``<``), comments.  Removed before brackets are counted.
+_TURTLE_SKIP = re.compile(
+    rb"'''(?:[^'\\]|\\.|'(?!''))*(?:'''|$)"
+    rb'|"""(?:[^"\\]|\\.|"(?!""))*(?:"""|$)'
+    rb"|'(?:[^'\\\n\r]|\\.)*'?"
+    rb'|"(?:[^"\\\n\r]|\\.)*"?'
+    rb"|(?<!<)<(?![<(])[^<>\s]*>?"
+    rb"|#[^\n\r]*",
+    re.DOTALL,
+)
+_TURTLE_BRACKETS = re.compile(rb"<<\(?|\)?>>|[\[\](){}]")
+_TURTLE_STEP = {b"<<": 1, b"<<(": 1, b">>": -1, b")>>": -1, b"[": 1, b"(": 1, b"{": 1,
+                b"]": -1, b")": -1, b"}": -1}
 
 
-class _XmlLimits:
-    """Expat handlers that stop at too deep nesting or too much entity expansion."""
-
-    def __init__(self, parser: expat.XMLParserType, size: int) -> None:
-        self.parser = parser
-        self.depth = 0
-        self.text = 0
-        self.limit = size + EXPANSION_ALLOWANCE
-
-    def start(self, _name: str, attributes: dict[str, str]) -> None:
-        self.depth += 1
-        if self.depth > MAX_NESTING:
-            raise DocumentTooComplex(
-                f"XML elements nested more than {MAX_NESTING} levels deep "
-                f"(line {self.parser.CurrentLineNumber})"
-            )
-        self.count(sum(len(v) for v in attributes.values()))
-
-    def end(self, _name: str) -> None:
-        self.depth -= 1
-
-    def count(self, size: int) -> None:
-        self.text += size
-        if self.text > self.limit:
-            raise DocumentTooComplex(
-                "XML entities expand to more text than the document could hold "
-                f"(over {self.limit} characters by line {self.parser.CurrentLineNumber})"
-            )
+def turtle_depth(data: bytes) -> int:
+    """The deepest nesting of ``[ ]``, ``( )``, ``{ }`` and ``<< >>`` in Turtle, TriG,
+    N-Triples or N-Quads (strings, IRIs and comments skipped); an upper bound
+    when the text is malformed."""
+    openers = data.count(b"<<") + data.count(b"[") + data.count(b"(") + data.count(b"{")
+    if openers <= MAX_NESTING:
+        return openers
+    text = _TURTLE_SKIP.sub(b" ", data)
+    steps = (_TURTLE_STEP[m.group()] for m in _TURTLE_BRACKETS.finditer(text))
+    return max(accumulate(steps), default=0)
 
 
 def check_xml(data: bytes) -> None:
-    """Walk the document with expat (no external entities are read).
+    """Read the document with defusedxml: no entity declarations, no external
+    references, elements nested at most :data:`MAX_NESTING` deep."""
+    import io
 
-    A document that expat finds malformed is left to the RDF/XML parser, which says
-    what is wrong in its own words.
-    """
-    parser = expat.ParserCreate()
-    limits = _XmlLimits(parser, len(data))
-    parser.StartElementHandler = limits.start
-    parser.EndElementHandler = limits.end
-    parser.CharacterDataHandler = lambda text: limits.count(len(text))
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    depth = 0
     try:
-        parser.Parse(data, True)
-    except expat.ExpatError:
-        return
+        for event, _element in iterparse(
+            io.BytesIO(data), events=("start", "end"),
+            forbid_dtd=False, forbid_entities=True, forbid_external=True,
+        ):
+            depth += 1 if event == "start" else -1
+            if depth > MAX_NESTING:
+                raise DocumentTooComplex(
+                    f"XML elements nested more than {MAX_NESTING} levels deep"
+                )
+    except DefusedXmlException as error:
+        raise DocumentTooComplex(
+            f"XML entity declarations and external references are not accepted ({error})"
+        ) from None
+    except ParseError as error:
+        raise DocumentTooComplex(f"not well-formed XML: {error}") from None

@@ -65,22 +65,40 @@ class Result:
 
 @dataclass
 class Report:
-    """What SHACL said about a dataset."""
+    """What SHACL said about a dataset.
+
+    ``omitted`` counts, per severity, results left out of ``results`` by
+    :meth:`capped` (a report on a hostile upload may have a million); counts and
+    ``conforms`` include them.
+    """
 
     results: list[Result]
     turtle: str = ""
+    omitted: dict[str, int] = field(default_factory=dict)
 
     @property
     def conforms(self) -> bool:
         """True when nothing is wrong: no Violation (warnings and infos allowed)."""
-        return not any(r.severity == "Violation" for r in self.results)
+        return self.count("Violation") == 0
 
     def count(self, severity: str) -> int:
-        return sum(1 for r in self.results if r.severity == severity)
+        shown = sum(1 for r in self.results if r.severity == severity)
+        return shown + self.omitted.get(severity, 0)
 
     def by_severity(self) -> dict[str, int]:
         counts = Counter(r.severity for r in self.results)
-        return {s: counts.get(s, 0) for s in SEVERITIES}
+        return {s: counts.get(s, 0) + self.omitted.get(s, 0) for s in SEVERITIES}
+
+    def capped(self, limit: int) -> Report:
+        """At most ``limit`` results, the most severe first; the rest only counted."""
+        if len(self.results) <= limit:
+            return self
+        ranked = sorted(self.results, key=lambda r: SEVERITIES.index(r.severity))
+        kept, left = ranked[:limit], ranked[limit:]
+        omitted = dict(self.omitted)
+        for r in left:
+            omitted[r.severity] = omitted.get(r.severity, 0) + 1
+        return Report(sorted(kept, key=_result_order), "", omitted)
 
     def by_shape(self) -> dict[str, dict[str, int]]:
         table: dict[str, dict[str, int]] = {}
@@ -95,15 +113,19 @@ class Report:
         return groups
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "conforms": self.conforms,
             "counts": self.by_severity(),
             "results": [asdict(r) for r in sorted(self.results, key=_result_order)],
         }
+        if any(self.omitted.values()):
+            data["omitted"] = dict(self.omitted)
+        return data
 
     @classmethod
     def from_json(cls, data: dict, turtle: str = "") -> Report:
-        return cls([Result(**r) for r in data["results"]], turtle)
+        omitted = {str(k): int(v) for k, v in (data.get("omitted") or {}).items()}
+        return cls([Result(**r) for r in data["results"]], turtle, omitted)
 
 
 def _result_order(r: Result) -> tuple:

@@ -2,7 +2,7 @@
 
 * Content negotiation: any ``Accept`` header or ``format`` value gives one of the
   offers or a 406, nothing else.
-* The SPARQL lexer (:mod:`kgraph.web.sparql_text`): any text is tokenised without an
+* The SPARQL lexer (:mod:`kgraph.engine.sparql_text`): any text is tokenised without an
   error, tokens are the text's own pieces, the nesting depth agrees with a plain
   count, and - the property that keeps the server from contacting other hosts - for
   SPARQL-like texts in which the lexer finds no ``SERVICE``/``LOAD``, Oxigraph
@@ -53,7 +53,7 @@ from kgraph.web.conneg import (
 )
 from kgraph.web.errors import ApiError
 from kgraph.web.sparql import _budget, _parse_qs
-from kgraph.web.sparql_text import analyse, nesting_depth, tokens
+from kgraph.engine.sparql_text import analyse, nesting_depth, tokens
 
 MEDIA_TYPES = [*RESULT_TYPES, *RDF_TYPES, *ALIASES, "text/html", "*/*", "text/*",
                "application/*", "image/png", "application/json", "text/plain"]
@@ -261,7 +261,7 @@ def client():
     app = create_app(config, AppState(config, None, store))
     app.testing = False  # errors become answers, as in production
     yield app.test_client()
-    from kgraph.web.executor import close_pools
+    from kgraph.engine.sandbox import close_pools
 
     close_pools()
 

@@ -205,34 +205,57 @@ def test_served_data_is_unchanged(server, store, before):
 
 
 def test_stalled_clients_do_not_hold_the_server(store):
-    """Connections that send half a request and stall are dropped after the client
-    timeout, and the server answers again by itself (gunicorn's gthread worker alone
-    held its threads for ever: a dozen such connections stopped it)."""
+    """Trickling clients are cut by a deadline per request, not per read, and hold
+    no thread meanwhile (gunicorn's gthread held one per connection for as long as
+    a byte came every few seconds: ten such connections stopped the server).
+
+    Request heads trickled one byte a second are cut by the HTTP server at its
+    header deadline; a body that does not arrive is answered 408 at the body
+    deadline.  Meanwhile the server answers everyone else at once."""
     import socket
     import time
 
-    from kgraph.web.slowclients import IO_TIMEOUT
-
-    # Twice as many as the server has threads (2 workers x 4 threads): without the
-    # time limit they hold every thread for ever.  With it, a thread is free again
-    # after IO_TIMEOUT; the kernel may hand all 16 to one worker, so the answer may
-    # wait up to 16 / 4 rounds of it.  (40 connections made that 100 s at worst,
-    # beyond the client's timeout: a CI failure.)
-    with production_server(store) as url:
+    header_deadline, body_deadline = 3.0, 4.0
+    with production_server(store, "--header-timeout", str(header_deadline),
+                           "--body-timeout", str(body_deadline), "--threads", "4") as url:
         host, port = url.split("//")[1].rstrip("/").split(":")
-        stalled = []
-        for i in range(16):
+        heads, bodies = [], []
+        start = time.monotonic()
+        for i in range(12):  # three times the threads of a worker
             sock = socket.create_connection((host, int(port)))
-            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n" if i % 2 else
-                         b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
-                         b"Content-Type: application/sparql-query\r\n\r\nASK")
-            stalled.append(sock)
-        time.sleep(1)
-        try:
-            response = requests.get(url + "health", timeout=IO_TIMEOUT * 4 + 30)
-        except requests.Timeout:
-            pytest.fail(f"no answer while stalled clients wait; server log:\n{url.log()}")
+            if i % 2:
+                sock.sendall(b"GET /health HTTP/1.1\r\n")
+                heads.append(sock)
+            else:
+                sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+                             b"Content-Type: application/sparql-query\r\n\r\nASK")
+                bodies.append(sock)
+        answered = time.monotonic()
+        response = requests.get(url + "health", timeout=30)
         assert response.status_code == 200
-        for sock in stalled:
+        assert time.monotonic() - answered < 2, "the server waited for the stalled clients"
+
+        def trickle_until_cut(sock: socket.socket) -> float:
+            sock.settimeout(0.5)
+            while time.monotonic() - start < 30:
+                try:
+                    sock.sendall(b"X")
+                    if sock.recv(1024) == b"":
+                        break
+                except TimeoutError:
+                    continue
+                except OSError:
+                    break
+            return time.monotonic() - start
+
+        cut = [trickle_until_cut(sock) for sock in heads]
+        assert max(cut) < header_deadline + 3, f"heads cut after {cut} s"
+        answers = []
+        for sock in bodies:
+            sock.settimeout(body_deadline + 10)
+            answers.append(sock.recv(4096).split(b"\r\n", 1)[0])
+        assert all(b" 408 " in a for a in answers), answers
+        assert time.monotonic() - start < body_deadline + 5
+        for sock in heads + bodies:
             sock.close()
         assert "Traceback" not in url.log()

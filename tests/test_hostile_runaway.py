@@ -1,8 +1,8 @@
 """Runaway queries do not hold back the others.
 
-A query still running after :data:`~kgraph.web.executor.SET_ASIDE_AFTER` is set
+A query still running after :data:`~kgraph.engine.sandbox.SET_ASIDE_AFTER` is set
 aside: a fresh executor takes its place at once, and after
-:data:`~kgraph.web.executor.DEMOTE_AFTER` it drops to the lowest CPU priority,
+:data:`~kgraph.engine.sandbox.DEMOTE_AFTER` it drops to the lowest CPU priority,
 so that a pool of one executor still answers short queries while a runaway one runs
 to its budget (the load campaign showed ordinary queries waiting seconds behind
 pathological ones when those held every executor of a worker).
@@ -16,19 +16,21 @@ import threading
 import pytest
 from support.hostile import load_store
 
-from kgraph.iris import PREFIXES
-from kgraph.web.executor import (
+from kgraph.engine.sandbox import (
     DEMOTED_NICENESS,
+    ENV_STORE,
     BudgetExceeded,
-    ExecutorPool,
+    Limits,
     MemoryExceeded,
+    SandboxPool,
 )
+from kgraph.iris import PREFIXES
 from kgraph.web.state import temporary_store
 
 
 @pytest.fixture
 def pool():
-    pool = ExecutorPool(1, dict(os.environ, KGRAPH_EXECUTOR_STORE=temporary_store([])))
+    pool = SandboxPool(1, {**os.environ, ENV_STORE: temporary_store([])})
     yield pool
     pool.close()
 
@@ -38,7 +40,7 @@ def test_a_short_query_is_answered_while_a_runaway_one_runs(pool):
 
     def run_away() -> None:
         try:
-            outcome.append(pool.call({"op": "sleep", "seconds": 30}, 8))
+            outcome.append(pool.call({"op": "sleep", "seconds": 30}, budget=8))
         except BudgetExceeded as error:
             outcome.append(error)
 
@@ -46,15 +48,15 @@ def test_a_short_query_is_answered_while_a_runaway_one_runs(pool):
     runaway.start()
     while not pool._idle.empty():  # the runaway has its executor
         threading.Event().wait(0.01)
-    answers = [pool.call({"op": "ping"}, 30) for _ in range(5)]
+    answers = [pool.call({"op": "ping"}, budget=30) for _ in range(5)]
     assert runaway.is_alive(), "the short queries waited for the runaway one"
-    assert len({a["pong"] for a in answers}) == 1  # the same fresh executor each time
+    assert len({a[0]["pong"] for a in answers}) == 1  # the same fresh executor each time
     runaway.join(timeout=60)
     assert len(outcome) == 1 and isinstance(outcome[0], BudgetExceeded)
 
 
 def test_the_runaway_executor_is_demoted_and_ended(pool):
-    first = pool.call({"op": "ping"}, 30)["pong"]
+    first = pool.call({"op": "ping"}, budget=30)[0]["pong"]
     seen: dict[str, int] = {}
 
     def watch() -> None:
@@ -70,12 +72,12 @@ def test_the_runaway_executor_is_demoted_and_ended(pool):
     watcher = threading.Thread(target=watch)
     watcher.start()
     with pytest.raises(BudgetExceeded):
-        pool.call({"op": "sleep", "seconds": 30}, 3)
+        pool.call({"op": "sleep", "seconds": 30}, budget=3)
     watcher.join()
     assert seen.get("nice") == DEMOTED_NICENESS
     with pytest.raises(ProcessLookupError):
         os.kill(first, 0)
-    assert pool.call({"op": "ping"}, 30)["pong"] != first
+    assert pool.call({"op": "ping"}, budget=30)[0]["pong"] != first
     assert len(pool._all) == 1  # the pool is back to its size
 
 
@@ -86,7 +88,7 @@ def test_at_most_the_pool_size_is_set_aside(pool):
 
     def sleep(seconds: float, budget: float) -> None:
         try:
-            done.append(pool.call({"op": "sleep", "seconds": seconds}, budget))
+            done.append(pool.call({"op": "sleep", "seconds": seconds}, budget=budget))
         except BudgetExceeded as error:
             done.append(error)
 
@@ -102,7 +104,7 @@ def test_at_most_the_pool_size_is_set_aside(pool):
     first.join(timeout=60)
     second.join(timeout=60)
     assert pool._aside == 0 and len(pool._all) == 1
-    assert pool.call({"op": "ping"}, 30)["pong"]
+    assert pool.call({"op": "ping"}, budget=30)[0]["pong"]
 
 
 
@@ -113,12 +115,12 @@ def shipped_store(tmp_path_factory):
     return store
 
 
-def test_a_query_over_its_memory_allowance_is_stopped(monkeypatch, shipped_store):
+def test_a_query_over_its_memory_allowance_is_stopped(shipped_store):
     """Sorting a cartesian product of the shipped data took 2.5 GB within 5 s; an
     executor over its allowance is killed and the query answered like one over its
     budget (the endpoint's 503 with its own message)."""
-    monkeypatch.setenv("KGRAPH_QUERY_MEMORY_MB", "200")
-    pool = ExecutorPool(1, dict(os.environ, KGRAPH_EXECUTOR_STORE=str(shipped_store)))
+    pool = SandboxPool(1, {**os.environ, ENV_STORE: str(shipped_store)},
+                       Limits(memory=200 << 20, address_space=800 << 20))
     try:
         message = {
             "op": "query", "default_graphs": [], "named_graphs": [],
@@ -128,8 +130,8 @@ def test_a_query_over_its_memory_allowance_is_stopped(monkeypatch, shipped_store
             "text": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f",
         }
         with pytest.raises(MemoryExceeded):
-            pool.call(message, 60)
+            pool.call(message, budget=60)
         small = dict(message, text="SELECT * WHERE { ?s ?p ?o } LIMIT 3")
-        assert pool.call(small, 30).status == 200
+        assert pool.call(small, budget=30)[0]["status"] == 200
     finally:
         pool.close()

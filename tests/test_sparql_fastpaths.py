@@ -17,7 +17,7 @@ from kgraph.examples import load_examples
 from kgraph.iris import PREFIXES
 from kgraph.web.errors import ApiError
 from kgraph.web.sparql import _parse_qs, analyse_query
-from kgraph.web.sparql_text import analyse
+from kgraph.engine.sparql_text import analyse
 
 BASE = "http://base.example/"
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdflib.plugins.sparql.parser import parseQuery
 
-from kgraph.web.sparql_text import add_using, analyse
+from kgraph.engine.sparql_text import add_using, analyse
 
 BASE = "http://base.example/"
 

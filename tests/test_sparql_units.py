@@ -13,7 +13,7 @@ from kgraph.web.conneg import (
     NotAcceptable,
     negotiate,
 )
-from kgraph.web.executor import BudgetExceeded, ExecutorPool
+from kgraph.engine.sandbox import ENV_STORE, BudgetExceeded, SandboxPool
 from kgraph.web.state import temporary_store
 
 app = Flask(__name__)
@@ -63,14 +63,14 @@ def test_not_acceptable_lists_offers() -> None:
         pick(RESULT_TYPES, None, "?format=turtle")
 
 
-def test_pool_kills_an_overrunning_executor_and_replaces_it() -> None:
-    env = dict(os.environ, KGRAPH_EXECUTOR_STORE=temporary_store([]))
-    pool = ExecutorPool(1, env)
+def test_pool_kills_an_overrunning_sandbox_and_replaces_it() -> None:
+    env = {**os.environ, ENV_STORE: temporary_store([])}
+    pool = SandboxPool(1, env)
     try:
-        first = pool.call({"op": "ping"}, 30)["pong"]
+        first = pool.call({"op": "ping"}, budget=30)[0]["pong"]
         with pytest.raises(BudgetExceeded):
-            pool.call({"op": "sleep", "seconds": 30}, 0.5)
-        second = pool.call({"op": "ping"}, 30)["pong"]
+            pool.call({"op": "sleep", "seconds": 30}, budget=0.5)
+        second = pool.call({"op": "ping"}, budget=30)[0]["pong"]
         assert second != first
         with pytest.raises(ProcessLookupError):
             os.kill(first, 0)

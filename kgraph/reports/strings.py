@@ -70,6 +70,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "ja": "ファイルを読めません（{n} 件）",
         "en": "The file cannot be read ({n} problem(s))",
     },
+    "results_omitted": {
+        "ja": "結果が多すぎるため、深刻なものから順に一部だけを表示しています"
+        "（表示していない結果 {n} 件も件数には含みます）。",
+        "en": "There are too many results: only the most severe are shown ({n} more are counted "
+        "but not listed).",
+    },
     "served_unchanged": {
         "ja": "公開中のデータは変更していません。",
         "en": "The served data has not been changed.",

@@ -19,10 +19,10 @@ import hashlib
 import pyoxigraph as ox
 from flask import Response, request
 
+from ..engine.results import serialise_graph
 from ..iris import PREFIXES
 from .conneg import RDF_TYPES, negotiate
 from .errors import ApiError
-from .results import serialise_graph
 from .sparql import MSG, Params
 from .state import current_state
 

@@ -10,7 +10,7 @@ linked-data pages, catalogue, dumps.
   lines written out, the protocol's dataset parameters passed on, and the time
   budget as the HTTP timeout.  Answers come back as TSV (SELECT), JSON (ASK) or
   N-Triples (CONSTRUCT/DESCRIBE) and are cut at the row cap and serialised by
-  :mod:`kgraph.web.results`, exactly as for the embedded store.
+  :mod:`kgraph.engine.results`, exactly as for the embedded store.
 * Pages read through :class:`RemoteStore`, which offers the part of
   :class:`pyoxigraph.Store` that they use (``query``, ``quads_for_pattern``,
   ``contains_named_graph``, ``len``) over the SPARQL protocol.
@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping, Sequence
 import pyoxigraph as ox
 import requests
 
-from .results import (
+from ..engine.results import (
     RESULT_FORMATS,
     Dataset,
     Outcome,
@@ -167,7 +167,7 @@ class RemoteStore:
         Without a dataset the backend's default graph is the union of its graphs,
         whatever ``use_default_graph_as_union`` says (see the module docstring).
         """
-        from .sparql_text import analyse
+        from ..engine.sparql_text import analyse
 
         del use_default_graph_as_union
         full = prologue(base_iri, prefixes) + text

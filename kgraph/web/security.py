@@ -17,6 +17,7 @@ from flask import Blueprint, Response, request
 
 from .errors import ApiError, Message
 from .pages import CONTENT_SECURITY_POLICY
+from .wsgi import BODY_PROBLEM
 
 bp = Blueprint("security", __name__)
 
@@ -32,6 +33,44 @@ TRANSFER_ENCODING = Message(
     "Transfer-Encoding: {coding} is not supported; send the body as is or chunked.",
     "Transfer-Encoding: {coding} には対応していません。本文はそのままか chunked で送ってください。",
 )
+
+
+BODY_PROBLEMS = {
+    "timeout": (408, Message(
+        "The request body did not arrive within the time allowed ({seconds} s); send it "
+        "again, faster.",
+        "リクエスト本文が制限時間（{seconds} 秒）内に届きませんでした。もう一度送ってください。",
+    )),
+    "too-large": (413, Message(
+        "The request body is larger than this server accepts ({limit} bytes).",
+        "リクエスト本文がこのサーバーの上限（{limit} バイト）を超えています。",
+    )),
+    "busy": (503, Message(
+        "Too many requests are sending bodies slowly right now; try again shortly.",
+        "本文の送信が遅いリクエストが多すぎます。しばらくしてから再試行してください。",
+    )),
+    "unreadable": (400, Message(
+        "The request body could not be read (broken framing, or the client stopped sending).",
+        "リクエスト本文を読み取れませんでした（転送形式の誤り、または送信の中断）。",
+    )),
+}
+
+
+@bp.before_app_request
+def _body_problems() -> None:
+    """A body the server could not have in time or in size (:mod:`kgraph.web.wsgi`)."""
+    problem = request.environ.get(BODY_PROBLEM)
+    if problem:
+        from .state import current_state
+
+        config = current_state().config
+        status, message = BODY_PROBLEMS[problem]
+        raise ApiError(
+            status,
+            message.format(seconds=f"{config.body_timeout:g}",
+                           limit=max(config.max_body_bytes, config.max_upload_bytes)),
+            headers={"Retry-After": "1"} if status == 503 else {},
+        )
 
 
 @bp.before_app_request

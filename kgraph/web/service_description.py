@@ -16,9 +16,9 @@ import threading
 import pyoxigraph as ox
 from flask import Response, request
 
+from ..engine.results import serialise_graph
 from ..iris import PREFIXES
 from .conneg import HTML, RDF_TYPES, TURTLE, negotiate
-from .results import serialise_graph
 from .state import AppState, current_state
 
 SD = "http://www.w3.org/ns/sparql-service-description#"

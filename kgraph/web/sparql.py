@@ -46,8 +46,11 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_accept_header
 
+from ..engine import isolation
+from ..engine.results import Dataset, Outcome
+from ..engine.sparql_text import MAX_NESTING, QUERY_FORMS, Analysis, analyse, nesting_depth, tokens
 from ..iris import PREFIXES
-from . import accesslog, errors
+from . import accesslog, errors, sandboxes
 from .conneg import (
     FORM,
     RDF_TYPES,
@@ -58,16 +61,6 @@ from .conneg import (
     default_aliases,
 )
 from .errors import ApiError, Message
-from .executor import (
-    BudgetExceeded,
-    ExecutorDied,
-    MemoryExceeded,
-    PoolBusy,
-    existing_pool,
-    pool_for,
-)
-from .results import Dataset, Outcome
-from .sparql_text import MAX_NESTING, QUERY_FORMS, Analysis, analyse, nesting_depth, tokens
 from .state import AppState, current_state
 
 bp = Blueprint("sparql", __name__)
@@ -131,23 +124,6 @@ MSG = {
         "{kind_ja}の括弧の入れ子が {depth} 段あります。このエンドポイントでは {limit} 段までです。",
     ),
     "query_error": M("The query cannot be evaluated:", "クエリを評価できません:"),
-    "budget": M(
-        "The query ran longer than its time budget of {budget} s and was stopped. "
-        "Narrow it (LIMIT, more specific patterns) or ask the operator for a longer budget.",
-        "クエリが制限時間 {budget} 秒を超えたため停止しました。LIMIT を付けるなど条件を絞るか、"
-        "運用者に制限時間の延長を依頼してください。",
-    ),
-    "memory": M(
-        "The query needed more than {limit} MB of memory and was stopped. Narrow it "
-        "(LIMIT, more specific patterns, no ORDER BY over huge results).",
-        "クエリが {limit} MB を超えるメモリを必要としたため停止しました。LIMIT を付ける、"
-        "条件を絞る、巨大な結果の ORDER BY を避けるなどしてください。",
-    ),
-    "busy": M(
-        "All query executors stayed busy for {budget} s. Try again shortly.",
-        "{budget} 秒待ってもクエリ実行プロセスが空きませんでした。"
-        "しばらくしてから再試行してください。",
-    ),
     "remote_variable": M(
         "{keyword} with a variable or unresolvable target is not allowed on this endpoint.",
         "このエンドポイントでは、変数や解決できない対象への {keyword} は使えません。",
@@ -157,6 +133,12 @@ MSG = {
         "unless the operator allows them (KGRAPH_ALLOWED_HOSTS).",
         "{keyword} <{iri}> は拒否されました。このサーバーは運用者が許可したホスト"
         "（KGRAPH_ALLOWED_HOSTS）以外には接続しません。",
+    ),
+    "remote_refused": M(
+        "SERVICE and LOAD may reach only the hosts the operator allows "
+        "(KGRAPH_ALLOWED_HOSTS); this one was refused.",
+        "SERVICE と LOAD で接続できるのは運用者が許可したホスト（KGRAPH_ALLOWED_HOSTS）だけです。"
+        "この接続は拒否されました。",
     ),
     "remote_failed": M(
         "An allow-listed remote SPARQL service failed:",
@@ -460,30 +442,6 @@ def graph_store() -> Response:
     return serve_graph(Params(_parse_qs(request.query_string)))
 
 
-def executor_pool(state: AppState):  # type: ignore[no-untyped-def]
-    """This process's executor pool for the served snapshot store."""
-    root = state.snapshot_root()
-    pool = existing_pool(root)
-    if pool is not None:
-        return pool
-    config = state.config
-    env = dict(_base_env())
-    env.update(config.to_env())
-    env.pop("KGRAPH_UPDATE_TOKEN", None)  # checked here; executors run untrusted queries
-    env["KGRAPH_EXECUTOR_STORE"] = root
-    env["KGRAPH_STORE"] = root
-    if not config.allowed_hosts:
-        env["KGRAPH_EXECUTOR_ISOLATE_NETWORK"] = "1"
-    return pool_for(root, config.executors, env)
-
-
-def _base_env() -> dict[str, str]:
-    import os
-
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "XDG_CACHE_HOME", "PYTHONPATH")
-    return {k: os.environ[k] for k in keep if k in os.environ}
-
-
 def check_nesting(text: str, kind: str, kind_ja: str) -> None:
     """Refuse a text nested so deeply that the engine's parser would crash on it."""
     depth = nesting_depth(text)
@@ -493,9 +451,23 @@ def check_nesting(text: str, kind: str, kind_ja: str) -> None:
         )
 
 
-def check_remotes(analysis: Analysis, allowed_hosts: list[str]) -> None:
-    """Refuse SERVICE and LOAD unless their host is allow-listed."""
-    allowed = {h.lower() for h in allowed_hosts}
+def remote_calls_contained(state: AppState) -> bool:
+    """Whether the engine that would run a SERVICE or LOAD is held to the allow-list
+    by construction: the local sandboxes when isolation works; a remote backend
+    only when the operator allow-listed hosts (its own isolation is then theirs)."""
+    if state.config.sparql_backend:
+        return bool(state.config.allowed_hosts)
+    return sandboxes.network_mode(state) != isolation.NONE
+
+
+def check_remotes(text: str, analysis: Analysis, state: AppState) -> None:
+    """Refuse SERVICE and LOAD unless their host is allow-listed, with a message that
+    says why.  This reading of the text is for the message only: what keeps a
+    sandbox from reaching other hosts is its isolation (:mod:`kgraph.engine.isolation`);
+    where no isolation works, every text that could name a remote is refused."""
+    if isolation.names_remote(text) and not remote_calls_contained(state):
+        raise ApiError(400, sandboxes.MSG["remote_unavailable"])
+    allowed = {h.lower() for h in state.config.allowed_hosts}
     for remote in analysis.remotes:
         if remote.iri is None or not remote.iri.lower().startswith(("http://", "https://")):
             if remote.iri is None:
@@ -515,7 +487,7 @@ def run_query(operation: Operation) -> Response:
     budget = _budget(params, state)
     check_nesting(operation.text, "query", "クエリ")
     analysis = analyse_query(operation.text, config.base)
-    check_remotes(analysis, config.allowed_hosts)
+    check_remotes(operation.text, analysis, state)
     result_type, graph_type = _negotiate_query(analysis.form, params)
     if config.sparql_backend:
         outcome = _forward(config, operation.text, analysis, dataset, result_type, graph_type,
@@ -532,9 +504,8 @@ def run_query(operation: Operation) -> Response:
         "max_rows": config.max_rows,
         "base_iri": config.base,
         "prefixes": PREFIXES,
-        "remote_allowed": bool(analysis.remotes),
     }
-    outcome = call_executor(state, message, budget)
+    outcome = call_sandbox(state, "query", message, budget)
     return outcome_response(outcome, config.max_rows)
 
 
@@ -550,7 +521,7 @@ def _needs_full_scan(text: str) -> bool:
 
 #: A prologue (whitespace, comments, BASE and PREFIX declarations) followed by a
 #: query-form keyword that the lexer would read as a bare word: each piece is a
-#: subset of the lexer's own token patterns (:mod:`kgraph.web.sparql_text`), so a
+#: subset of the lexer's own token patterns (:mod:`kgraph.engine.sparql_text`), so a
 #: match finds the same form as the lexer; anything else falls back to the lexer.
 #: The prologue is matched atomically: no backtracking into a comment.
 _IRI = r"<[^<>\"{}|^`\\\x00-\x20]*>"
@@ -565,7 +536,7 @@ _PROLOGUE_AND_FORM = re.compile(
 
 
 def analyse_query(text: str, base: str) -> Analysis:
-    """:func:`~kgraph.web.sparql_text.analyse` of a query, without the full scan when
+    """:func:`~kgraph.engine.sparql_text.analyse` of a query, without the full scan when
     it cannot matter.
 
     Most queries name no ``FROM``, ``SERVICE``, ``LOAD``, ``USING`` or ``WITH`` at
@@ -647,26 +618,19 @@ def _forward(config, text, analysis, dataset, result_type, graph_type, budget) -
             base_iri=config.base, prefixes=PREFIXES, budget=budget,
         )
     except BackendTimeout:
-        raise ApiError(503, _msg("budget", budget=f"{budget:g}")) from None
+        raise ApiError(503, sandboxes.MSG["budget"].format(
+            work="query", work_ja="クエリ", budget=f"{budget:g}")) from None
     except BackendError as error:
         raise ApiError(502, _msg("backend_failed"), str(error)) from None
 
 
-def call_executor(state: AppState, message: dict, budget: float, on_progress=None) -> Outcome:  # type: ignore[no-untyped-def]
+def call_sandbox(state: AppState, kind: str, message: dict, budget: float,
+                 on_progress=None) -> Outcome:  # type: ignore[no-untyped-def]
+    """Run a query or an update in a sandbox; its answer as an :class:`Outcome`."""
     if state.config.sparql_backend:  # updates need the local store and its gate
         raise ApiError(501, _msg("backend_update"))
-    try:
-        return executor_pool(state).call(message, budget, on_progress)
-    except BudgetExceeded as error:
-        raise ApiError(503, _msg("budget", budget=f"{error.budget:g}")) from None
-    except MemoryExceeded as error:
-        raise ApiError(503, _msg("memory", limit=error.limit >> 20)) from None
-    except PoolBusy as error:
-        raise ApiError(
-            503, _msg("busy", budget=f"{error.budget:g}"), headers={"Retry-After": "1"}
-        ) from None
-    except ExecutorDied as error:
-        raise ApiError(500, errors.STATUS_MESSAGES[500], cause=f"executor died: {error}") from None
+    header, body = sandboxes.run(state, kind, message, budget=budget, on_progress=on_progress)
+    return Outcome.from_frame(header, body)
 
 
 def outcome_response(outcome: Outcome, max_rows: int) -> Response:
@@ -683,6 +647,9 @@ def outcome_response(outcome: Outcome, max_rows: int) -> Response:
     if outcome.error == "not-acceptable":
         offers = RDF_TYPES if outcome.form == "CONSTRUCT" else RESULT_TYPES
         raise NotAcceptable(offers, request.headers.get("Accept", "*/*"))
+    if outcome.error in ("remote-refused", "remote-unavailable"):
+        raise ApiError(400, sandboxes.MSG["remote_unavailable"]
+                       if outcome.error == "remote-unavailable" else _msg("remote_refused"))
     if outcome.status < 500:
         raise ApiError(outcome.status, _msg("query_error"), outcome.detail)
     if outcome.error == "remote":

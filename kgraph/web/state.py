@@ -1,7 +1,7 @@
 """What every request handler shares: the config, the store and the served report.
 
 Every process of the server (the web process or gunicorn workers, and the query
-executors of :mod:`kgraph.web.executor`) reads the same immutable on-disk snapshot
+sandboxes of :mod:`kgraph.engine.sandbox`) reads the same immutable on-disk snapshot
 (:mod:`kgraph.snapshots`).  With ``--store DIR`` that is the operator's store; without
 it, :meth:`AppState.start` validates the configured files and publishes them into a
 temporary snapshot store that lives as long as the process that made it.  A
@@ -56,6 +56,47 @@ class AppState:
     #: (snapshot handle, its in-memory copy) kept by :mod:`kgraph.web.mirror`; it lives
     #: and dies with the state.
     mirror: tuple[ox.Store, ox.Store] | None = field(default=None, repr=False, compare=False)
+    #: Values computed once per state (see :meth:`cached`).
+    _values: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    def cached(self, key: str) -> object | None:
+        """A value remembered for the life of this state (and this process)."""
+        found = self._values.get(key)
+        return found[1] if isinstance(found, tuple) and found[0] == os.getpid() else None
+
+    def remember(self, key: str, value: object) -> None:
+        self._values[key] = (os.getpid(), value)
+
+    @property
+    def fairness(self):  # type: ignore[no-untyped-def]
+        """The per-client limits of this server (:mod:`kgraph.web.fairness`)."""
+        from .fairness import Fairness
+
+        found = self._values.get("fairness")
+        if found is None:
+            with self._lock:
+                found = self._values.get("fairness")
+                if found is None:
+                    found = Fairness(
+                        os.path.join(self.run_dir(), "slots"),
+                        {"query": self.config.client_queries, "validation": 1},
+                        self.config.threads,
+                    )
+                    self._values["fairness"] = found
+        return found
+
+    def run_dir(self) -> str:
+        """The server's directory of run-time files (shared by its worker processes)."""
+        if self.config.run_dir:
+            return self.config.run_dir
+        found = self._values.get("run_dir")
+        if found is None:
+            found = tempfile.mkdtemp(prefix="kgraph-run-")
+            owner = os.getpid()
+            atexit.register(
+                lambda: os.getpid() == owner and shutil.rmtree(str(found), ignore_errors=True))
+            self._values["run_dir"] = found
+        return str(found)
 
     @classmethod
     def start(cls, config: Config) -> AppState:

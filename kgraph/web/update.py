@@ -24,11 +24,21 @@ import json
 
 from flask import Response, request
 
+from ..engine.results import Outcome
+from ..engine.sparql_text import add_using, analyse
 from ..iris import PREFIXES
+from . import sandboxes
 from .conneg import JSON, PLAIN, TURTLE, negotiate
 from .errors import ApiError, language
-from .sparql import MSG, Operation, _budget, _iris, call_executor, check_nesting, check_remotes
-from .sparql_text import add_using, analyse
+from .sparql import (
+    MSG,
+    Operation,
+    _budget,
+    _iris,
+    check_nesting,
+    check_remotes,
+    outcome_response,
+)
 from .state import current_state
 
 #: Time allowed for validation and publishing once the update itself has run.
@@ -70,7 +80,7 @@ def run_update(operation: Operation) -> Response:
     analysis = analyse(operation.text, base=config.base, prefixes=PREFIXES)
     if (using or using_named) and analysis.has_using_or_with:
         raise ApiError(400, MSG["using_conflict"])
-    check_remotes(analysis, config.allowed_hosts)
+    check_remotes(operation.text, analysis, state)
     text = add_using(operation.text, using, using_named)
     request.kgraph_operation_text = text  # type: ignore[attr-defined]
     message = {
@@ -78,25 +88,20 @@ def run_update(operation: Operation) -> Response:
         "text": text,
         "base_iri": config.base,
         "prefixes": PREFIXES,
-        "progress": True,
+        "cache_dir": config.cache_dir,
     }
-    outcome = call_executor(
-        state, message, budget, on_progress=lambda note: VALIDATION_ALLOWANCE
-    )
-    if outcome.status == 200:
-        response = Response(outcome.body, status=200)
+    if config.sparql_backend:  # updates need the local store and its gate
+        raise ApiError(501, MSG["backend_update"])
+    header, body = sandboxes.run(state, "update", message, budget=budget,
+                                 on_progress=lambda note: VALIDATION_ALLOWANCE)
+    if header.get("status") == 200:
+        response = Response(body, status=200)
         response.headers["Content-Type"] = "application/json; charset=utf-8"
         return response
-    if outcome.error == "violation":
-        return violation_response(outcome.body, outcome.detail)
-    if outcome.error == "syntax":
-        raise ApiError(400, MSG["syntax"], outcome.detail)
-    if outcome.status < 500:
-        raise ApiError(outcome.status, MSG["query_error"], outcome.detail)
-    from . import errors
-
-    raise ApiError(500, errors.STATUS_MESSAGES[500],
-                   cause=f"update failed in the executor: {outcome.detail}")
+    if header.get("error") == "violation":
+        report = header.get("report") if isinstance(header.get("report"), dict) else {}
+        return violation_response(json.dumps(report).encode(), str(header.get("detail", "")))
+    return outcome_response(Outcome.from_frame(header, body), config.max_rows)
 
 
 def violation_response(report_json: bytes, report_turtle: str) -> Response:

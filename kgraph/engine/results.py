@@ -1,7 +1,7 @@
 """Running one query on a store and serialising its results, with the row cap.
 
-This runs inside a query executor process (see :mod:`kgraph.web.executor`), so it
-imports nothing but pyoxigraph and the standard library.
+This runs inside a sandbox process (see :mod:`kgraph.engine.sandbox`), so it imports
+nothing but pyoxigraph and the standard library.
 
 Serialisation is pyoxigraph's.  The row cap (``max_rows``) must not make the
 executor walk a huge result, and pyoxigraph cannot serialise a Python list of
@@ -19,6 +19,7 @@ header ``X-SPARQL-MaxRows: <cap>`` (the header Virtuoso uses for the same purpos
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -59,7 +60,7 @@ class Dataset:
 
 @dataclass
 class Outcome:
-    """What an executor answers: a body to send, or an error to report."""
+    """What a query answers: a body to send, or an error to report."""
 
     status: int
     media_type: str = ""
@@ -68,6 +69,26 @@ class Outcome:
     form: str = ""
     error: str = ""  # "syntax", "not-acceptable", "query", ...
     detail: str = ""
+
+    @classmethod
+    def from_frame(cls, header: Mapping[str, object], body: bytes) -> Outcome:
+        """An outcome from a sandbox's answer (plain fields only, checked)."""
+        return cls(
+            status=int(header.get("status", 500)),  # type: ignore[call-overload]
+            media_type=str(header.get("media_type", "")),
+            body=body,
+            truncated=bool(header.get("truncated", False)),
+            form=str(header.get("form", "")),
+            error=str(header.get("error", "")),
+            detail=str(header.get("detail", "")),
+        )
+
+
+def outcome_header(outcome: Outcome) -> dict[str, object]:
+    """An outcome's fields but the body, for a frame."""
+    return {"status": outcome.status, "media_type": outcome.media_type,
+            "truncated": outcome.truncated, "form": outcome.form,
+            "error": outcome.error, "detail": outcome.detail}
 
 
 def run_query(
@@ -98,8 +119,11 @@ def run_query(
     except ValueError as error:
         return Outcome(400, error="query", detail=str(error))
     except OSError as error:
-        if remote_allowed:  # an allow-listed SERVICE failed: the remote's fault
+        refused = error.errno == errno.EACCES or "os error 13" in str(error)
+        if remote_allowed and not refused:  # an allow-listed SERVICE failed: remote
             return Outcome(502, error="remote", detail=str(error))
+        if "service" in text.casefold():  # the sandbox's isolation refused the call
+            return Outcome(400, error="remote-refused", detail=str(error))
         raise
 
 
