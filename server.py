@@ -69,6 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UnknownFormatError, FileNotFoundError, OSError) as error:
         print(f"server.py: error: {error}", file=sys.stderr)
         return 2
+    problem = port_in_use(config.host, config.port)
+    if problem:
+        print(f"server.py: error: cannot listen on {config.host}:{config.port}: {problem}",
+              file=sys.stderr)
+        return 2
     # The workers serve what this process published, and share its run directory.
     config = config.replace(store=state.snapshot_root(), run_dir=state.run_dir())
     report_isolation(config)
@@ -79,6 +84,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     run(config)
     return 0
+
+
+def port_in_use(host: str, port: int) -> str:
+    """Why the address cannot be listened on, or ''.  granian shares its port with any
+    other listener (SO_REUSEPORT): without this check a second server on the same
+    port would silently take half of the first one's requests."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            return error.strerror or str(error)
+    return ""
 
 
 def report_isolation(config: Config) -> None:

@@ -10,6 +10,10 @@ what it means.  :meth:`Config.from_env`, the server's ``--help``
 'http://localhost:8001/'
 >>> Config.from_env({"KGRAPH_BASE": "https://data.example.jp/kawasaki"}).base
 'https://data.example.jp/kawasaki/'
+>>> Config.from_env({"KGRAPH_BASE": "http://localhost:8000/"}).replace(port=8001).base
+'http://localhost:8000/'
+>>> Config.from_env({}).replace(port=8001).base
+'http://localhost:8001/'
 """
 
 from __future__ import annotations
@@ -109,6 +113,8 @@ class Config:
         "kgraph/static/vendor)", flag=False)
 
     def __post_init__(self) -> None:
+        # Whether the base follows host and port (it was not set): not a setting.
+        object.__setattr__(self, "_base_follows", not self.base)
         if not self.base:
             self.base = default_base(self.host, self.port)
         elif not self.base.endswith(("/", "#")):
@@ -135,9 +141,8 @@ class Config:
         if unknown:
             raise TypeError(f"unknown config fields: {sorted(unknown)}")
         values = {f.name: getattr(self, f.name) for f in fields(self)}
-        followed = values["base"] == default_base(self.host, self.port)
         values.update({k: v for k, v in changes.items() if v is not None})
-        if followed and changes.get("base") is None:
+        if getattr(self, "_base_follows", False) and changes.get("base") is None:
             values["base"] = None
         return Config(**values)  # type: ignore[arg-type]
 

@@ -20,10 +20,8 @@ Large datasets are validated per named graph, in parallel and incrementally by
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -36,7 +34,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 
-from . import __version__
+from . import __version__, report_cache
 from .dataset import digest, to_rdflib
 from .sources import Source, shapes_files
 
@@ -387,27 +385,14 @@ def validation_key(sources: list[Source], shapes: list[Path]) -> str:
 
 def cached_report(cache_dir: str | None, key: str) -> Report | None:
     """The cached report for ``key``, if there is one and it can be read."""
-    if not cache_dir:
-        return None
-    path = Path(cache_dir) / "validation" / f"{key}.json"
+    data = report_cache.read(cache_dir, "validation", key)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Report.from_json(data["report"], data.get("turtle", ""))
-    except (OSError, ValueError, KeyError, TypeError):
+        return Report.from_json(data["report"], data.get("turtle", "")) if data else None
+    except (ValueError, KeyError, TypeError):
         return None
 
 
 def store_report(cache_dir: str | None, key: str, report: Report) -> None:
-    """Cache a report atomically; a cache that cannot be written is skipped."""
-    if not cache_dir:
-        return
-    folder = Path(cache_dir) / "validation"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        payload = json.dumps({"report": report.to_json(), "turtle": report.turtle})
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(payload)
-        os.replace(tmp, folder / f"{key}.json")
-    except OSError:
-        pass
+    """Cache a report (see :mod:`kgraph.report_cache`)."""
+    report_cache.write(cache_dir, "validation", key,
+                       {"report": report.to_json(), "turtle": report.turtle})

@@ -16,7 +16,9 @@ that describe disjoint sets of resources and all refer to the same shared graphs
   shared graphs', the shapes' and the engines' versions): after a change, only the
   units whose graphs changed are validated again;
 * the reports are merged: results on resources of the units, once each; results
-  on resources of the shared graphs, which every unit sees, once.
+  on resources of the shared graphs, which every unit sees, once; results of a
+  dataset-level shape (:data:`DATASET_SHAPES`: "the dataset holds a plan") only
+  when every unit gives them.
 
 This gives the report that validating the whole union gives, provided that no
 shape result on a resource depends on data outside its unit - true of every shape
@@ -30,9 +32,7 @@ is refused with :class:`UnitsDisagree`, and the caller validates the whole union
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -45,8 +45,8 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, SH
 
-from . import __version__
-from .iris import graph_iri
+from . import __version__, report_cache
+from .iris import KGS, graph_iri
 from .sources import shapes_files
 from .validation import (
     Report,
@@ -59,6 +59,11 @@ from .validation import (
     shacl_engine,
 )
 
+#: Shapes about the dataset as a whole, not about the resources of one unit: their
+#: results are merged by :func:`_merge`'s own rule (see there).
+DATASET_SHAPES = frozenset({KGS + "PublishedPlanShape"})
+#: The cache's folder of unit reports.
+UNITS = "validation-units"
 #: Below this many quads to validate, units are validated in this process.
 SMALL = 50_000
 
@@ -183,14 +188,24 @@ def _validate_unit(label: str, nquads: bytes, shared_subjects: frozenset[str]) -
     store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
     graph = report_graph_of(store, shapes, str(_WORKER["engine"]))
     report = report_from_graph(graph, shapes, with_turtle=False)
-    nodes = {True: [], False: []}
+    nodes: dict[str, list] = {"own": [], "shared": [], "dataset": []}
     for node in graph.subjects(RDF.type, SH.ValidationResult):
-        nodes[str(graph.value(node, SH.focusNode)) in shared_subjects].append(node)
+        if str(graph.value(node, SH.sourceShape)) in DATASET_SHAPES:
+            nodes["dataset"].append(node)
+        else:
+            shared = str(graph.value(node, SH.focusNode)) in shared_subjects
+            nodes["shared" if shared else "own"].append(node)
+    groups: dict[str, list] = {"own": [], "shared": [], "dataset": []}
+    for r in report.results:
+        if r.shape in DATASET_SHAPES:
+            groups["dataset"].append(r.__dict__)
+        else:
+            groups["shared" if r.focus in shared_subjects else "own"].append(r.__dict__)
     return {
-        "own": [r.__dict__ for r in report.results if r.focus not in shared_subjects],
-        "shared": [r.__dict__ for r in report.results if r.focus in shared_subjects],
-        "own_nt": _result_nodes(graph, nodes[False], label + "o"),
-        "shared_nt": _result_nodes(graph, nodes[True], label + "s"),
+        **groups,
+        "own_nt": _result_nodes(graph, nodes["own"], label + "o"),
+        "shared_nt": _result_nodes(graph, nodes["shared"], label + "s"),
+        "dataset_nt": _result_nodes(graph, nodes["dataset"], label + "d"),
         "seconds": time.perf_counter() - start,
     }
 
@@ -224,32 +239,6 @@ def _result_nodes(graph: rdflib.Graph, roots: list, label: str) -> dict:
 # ---------------------------------------------------------------------------
 
 
-def _cache_path(cache_dir: str | None, key: str) -> Path | None:
-    return Path(cache_dir) / "validation-units" / f"{key}.json" if cache_dir else None
-
-
-def _read_cache(path: Path | None) -> dict | None:
-    if path is None:
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _write_cache(path: Path | None, data: dict) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-
-
 def validate_units(
     quads: Iterable[ox.Quad],
     *,
@@ -281,7 +270,7 @@ def validate_units(
     answers: dict[int, dict] = {}
     todo = []
     for i, key in enumerate(keys):
-        cached = _read_cache(_cache_path(cache_dir, key))
+        cached = report_cache.read(cache_dir, UNITS, key)
         if cached is not None:
             answers[i] = cached
         else:
@@ -310,7 +299,7 @@ def validate_units(
                 done = list(pool.map(_validate_unit, *zip(*jobs, strict=True), chunksize=1))
         for i, answer in zip(todo, done, strict=True):
             answers[i] = answer
-            _write_cache(_cache_path(cache_dir, keys[i]), answer)
+            report_cache.write(cache_dir, UNITS, keys[i], answer)
     report = _merge([answers[i] for i in range(len(units))])
     stats.seconds = time.perf_counter() - start
     return report
@@ -329,6 +318,12 @@ def _merge(answers: list[dict]) -> Report:
     results = list(first_shared)
     for answer in answers:
         results.extend(Result(**r) for r in answer["own"])
+    # A dataset-level shape asks for something to exist somewhere in the dataset; what
+    # it asks for lies within one unit (a plan and the entries under it refer to each
+    # other), so it is missing from the dataset only when every unit misses it.
+    missing = all(answer.get("dataset") for answer in answers)
+    if missing:
+        results.extend(Result(**r) for r in answers[0].get("dataset", []))
     conforms = not any(r.severity == "Violation" for r in results)
     parts = [
         f"_:report <{RDF.type}> <{SH.ValidationReport}> .\n",
@@ -336,7 +331,9 @@ def _merge(answers: list[dict]) -> Report:
         f"^^<http://www.w3.org/2001/XMLSchema#boolean> .\n",
     ]
     for n, answer in enumerate(answers):
-        kept = [answer["own_nt"]] + ([answer["shared_nt"]] if n == 0 else [])
+        kept = [answer["own_nt"]] + (
+            [answer["shared_nt"]] + ([answer["dataset_nt"]] if missing else [])
+            if n == 0 else [])
         for part in kept:
             parts += [f"_:report <{SH.result}> _:{r} .\n" for r in part["results"]]
             parts.append(part["nt"])

@@ -41,7 +41,7 @@ from support.hostile import (
     production_server,
     served,
 )
-from support.processes import executors_below
+from support.processes import SANDBOX, executors_below
 from support.server import ROOT
 
 pytestmark = pytest.mark.server
@@ -433,5 +433,5 @@ def test_executors_end_with_a_killed_server(small_data):
                                                   for p in executors):
             time.sleep(0.1)
         alive = [p for p in executors if Path(f"/proc/{p}").exists()
-                 and b"child_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+                 and SANDBOX in Path(f"/proc/{p}/cmdline").read_bytes()]
         assert alive == [], "executors outlived their server"

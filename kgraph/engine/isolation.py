@@ -22,9 +22,9 @@ Mechanisms, each applied to the sandbox process itself before it reads any input
     ``sendmmsg`` is held by the kernel and shown to a supervisor thread of the
     sandbox (seccomp user notification), which lets it go on only when its
     address is one that an allow-listed host resolves to (or a DNS server of
-    ``/etc/resolv.conf`` on port 53 over UDP); any other fails with ``EACCES``.  The check is on the address the
-    kernel is asked to reach, after every spelling, prefix, escape and DNS name
-    has been resolved.
+    ``/etc/resolv.conf`` on port 53 over UDP); any other fails with ``EACCES``.
+    The check is on the address the kernel is asked to reach, after every
+    spelling, prefix, escape and DNS name has been resolved.
 
 Without an allow-list a sandbox takes every mechanism that works (``netns+seccomp``
 on most Linux machines).  If none works the mode is ``none``, and the server

@@ -4,7 +4,8 @@ One blueprint per concern (SPARQL protocol, linked-data pages, catalogue and
 dumps, validation, query page).  Shared state (the store, the served snapshot)
 lives in :class:`~kgraph.web.state.AppState`, reached with
 :func:`kgraph.web.state.current_state`.  In front of the app: the configured base
-instead of the client's ``Host``, and the body's deadline (:mod:`kgraph.web.wsgi`).
+instead of the client's ``Host`` (:mod:`kgraph.web.wsgi`); in front of that, the
+RSGI adapter that reads bodies without a thread (:mod:`kgraph.web.front`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from __future__ import annotations
 import importlib
 
 from flask import Flask
-from werkzeug.routing import RequestRedirect
 
 from ..config import Config
 from .state import AppState
-from .wsgi import BodyDeadline, ConfiguredHost
+from .wsgi import ConfiguredHost
 
 #: Blueprint modules; each exposes ``bp`` (a flask.Blueprint).
 BLUEPRINTS: tuple[str, ...] = (
@@ -46,34 +46,41 @@ def create_app(config: Config | None = None, state: AppState | None = None) -> F
     for name in BLUEPRINTS:
         module = importlib.import_module(f"kgraph.web.{name}")
         app.register_blueprint(module.bp)
-    app.register_error_handler(RequestRedirect, _relative_redirect)
-    body = BodyDeadline(app.wsgi_app, config.body_timeout, app.config["MAX_CONTENT_LENGTH"])
-    app.wsgi_app = ConfiguredHost(body, config.base)  # type: ignore[method-assign]
+    app.after_request(_relative_redirect)
+    inner = app.wsgi_app
+    if config.proxy_hops:  # the client's address from the proxies' X-Forwarded-For
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        inner = ProxyFix(inner, x_for=config.proxy_hops, x_proto=0, x_host=0)
+    app.wsgi_app = ConfiguredHost(inner, config.base)  # type: ignore[method-assign]
     return app
 
 
-def _relative_redirect(redirect: RequestRedirect):  # type: ignore[no-untyped-def]
-    """Werkzeug's own redirects (a missing trailing slash) with a relative
-    ``Location``: nothing of the request's host is repeated."""
+def _relative_redirect(response):  # type: ignore[no-untyped-def]
+    """Werkzeug's own redirects (a missing trailing slash, merged slashes) with a
+    relative ``Location``: a redirect never names a host."""
     from urllib.parse import urlsplit
 
-    from flask import request
-
-    response = redirect.get_response()
-    parts = urlsplit(redirect.new_url)
-    response.headers["Location"] = request.script_root + parts.path + (
-        f"?{parts.query}" if parts.query else "")
-    response.autocorrect_location_header = False
+    location = response.headers.get("Location")
+    if location and 300 <= response.status_code < 400 and "://" in location:
+        parts = urlsplit(location)
+        response.headers["Location"] = (parts.path or "/") + (
+            f"?{parts.query}" if parts.query else "")
+        response.autocorrect_location_header = False
     return response
 
 
-def serving_app() -> Flask:
-    """The app a server worker process serves: the config from the environment
-    (``server.py`` put the snapshot store it published there)."""
+def serving_app():  # type: ignore[no-untyped-def]
+    """What a server worker process serves (RSGI, see :mod:`kgraph.web.front`): the
+    config from the environment, where ``server.py`` put the snapshot store it
+    published."""
+    from .front import RSGIFront
     from .sandboxes import query_pool
 
     config = Config.from_env()
     state = AppState.start(config)
     if not config.sparql_backend:
         query_pool(state)  # started before the first request needs them
-    return create_app(config, state)
+    app = create_app(config, state)
+    return RSGIFront(app, threads=config.threads, body_timeout=config.body_timeout,
+                     body_limit=app.config["MAX_CONTENT_LENGTH"])

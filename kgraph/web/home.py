@@ -13,7 +13,7 @@ import json
 from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 from werkzeug.exceptions import NotFound
 
 from ..iris import KGO
@@ -99,8 +99,9 @@ def _dataset_jsonld(state, view) -> str:
 
 
 def _absolute(href: str | None) -> str | None:
+    """A page's own link made absolute from the configured base (never ``Host``)."""
     if href and href.startswith("/"):
-        return request.host_url.rstrip("/") + href
+        return current_state().config.base + href.lstrip("/")
     return href
 
 
@@ -111,7 +112,7 @@ def _absolute(href: str | None) -> str | None:
 
 def _page_urls() -> list[str]:
     """Every URL the sitemap lists: main pages, then every resource page."""
-    root = request.url_root
+    root = current_state().config.base
     stats = dataset_stats(current_state())
     urls = [root + page for page in MAIN_PAGES]
     urls += [root + href.lstrip("/") for iri in stats.resources if (href := local_href(iri))]
@@ -125,7 +126,7 @@ def sitemap() -> Response:
         return _xml(_urlset(urls))
     parts = (len(urls) + SITEMAP_LIMIT - 1) // SITEMAP_LIMIT
     body = "".join(
-        f"<sitemap><loc>{escape(request.url_root)}sitemap-{n}.xml</loc></sitemap>\n"
+        f"<sitemap><loc>{escape(current_state().config.base)}sitemap-{n}.xml</loc></sitemap>\n"
         for n in range(1, parts + 1)
     )
     return _xml(
@@ -166,6 +167,6 @@ def robots() -> Response:
         "User-agent: *\n"
         "Disallow: /sparql\n"
         "Allow: /\n"
-        f"Sitemap: {request.url_root}sitemap.xml\n"
+        f"Sitemap: {current_state().config.base}sitemap.xml\n"
     )
     return Response(body, mimetype="text/plain")

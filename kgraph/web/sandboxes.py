@@ -82,6 +82,7 @@ def _base_env(state: AppState) -> dict[str, str]:
     env["MALLOC_ARENA_MAX"] = "2"  # each thread's arena would count against the cap
     env[ENV_STORE] = state.snapshot_root()
     env["KGRAPH_LOG_LEVEL"] = state.config.log_level
+    env["KGRAPH_CACHE_MAX_MB"] = str(state.config.cache_max_mb)
     return env
 
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from .errors import ApiError, Message
+from .front import BODY_PROBLEM
 from .pages import CONTENT_SECURITY_POLICY
-from .wsgi import BODY_PROBLEM
 
 bp = Blueprint("security", __name__)
 
@@ -48,6 +48,10 @@ BODY_PROBLEMS = {
     "busy": (503, Message(
         "Too many requests are sending bodies slowly right now; try again shortly.",
         "本文の送信が遅いリクエストが多すぎます。しばらくしてから再試行してください。",
+    )),
+    "framing": (400, Message(
+        "A request may give Content-Length or Transfer-Encoding: chunked, not both.",
+        "Content-Length と Transfer-Encoding: chunked は、どちらか一方だけを指定してください。",
     )),
     "unreadable": (400, Message(
         "The request body could not be read (broken framing, or the client stopped sending).",

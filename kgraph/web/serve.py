@@ -1,12 +1,12 @@
-"""The production HTTP server in every mode: granian (a Rust HTTP front) over WSGI.
+"""The production HTTP server in every mode: granian (a Rust HTTP server), over RSGI.
 
 Chosen by measurement: the same app answered a one-entry SPARQL lookup 1.55–1.83×
 faster under granian than under gunicorn's threaded workers, two workers each
 (wrk, 8 connections, issue 12); and it cuts slow clients itself: a request head
 must arrive whole within ``--header-timeout`` (a deadline, not a per-read
 timeout, so trickling one byte at a time does not help), and the connection is
-never handed to a Python thread before that.  Bodies have their own deadline
-(:class:`kgraph.web.wsgi.BodyDeadline`).
+never handed to Python before that.  Bodies are read by
+:class:`kgraph.web.front.RSGIFront` on the event loop, within ``--body-timeout``.
 
 ``python server.py`` validates and publishes the data once, in this process, then
 granian starts ``--workers`` worker processes, each serving
@@ -33,11 +33,9 @@ def run(config: Config) -> None:
         factory=True,
         address=config.host,
         port=config.port,
-        interface=Interfaces.WSGI,
+        interface=Interfaces.RSGI,
         http=HTTPModes.http1,
         workers=config.workers,
-        blocking_threads=config.threads,
-        backpressure=config.threads,
         websockets=False,
         http1_settings=HTTP1Settings(header_read_timeout=int(config.header_timeout * 1000)),
         log_enabled=True,

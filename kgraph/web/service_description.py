@@ -117,7 +117,8 @@ def describe() -> Response:
     media_type = negotiate(request, RDF_TYPES, aliases=aliases)
     state = current_state()
     prefixes = {"sd": SD, "formats": FORMATS, "void": VOID, **PREFIXES}
-    body = serialise_graph(description(state, request.base_url), media_type, prefixes)
+    body = serialise_graph(description(state, state.config.base + "sparql"), media_type,
+                           prefixes)
     response = Response(body, status=200)
     response.headers["Content-Type"] = f"{media_type}; charset=utf-8"
     response.vary.add("Accept")

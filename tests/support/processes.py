@@ -23,9 +23,13 @@ def children(pid: int) -> set[int]:
     return {child for child, parent in parents().items() if parent == pid}
 
 
+#: What a sandbox process's command line holds.
+SANDBOX = b"kgraph.engine.worker"
+
+
 def executors_below(pid: int, depth: int = 2) -> list[int]:
-    """Query executor processes (their command line runs ``child_main``) among the
-    children of ``pid`` and, with ``depth`` 2, their children (gunicorn workers')."""
+    """Sandbox processes (``python -m kgraph.engine.worker``) among the children of
+    ``pid`` and, with ``depth`` 2, their children (the server workers')."""
     parent_of = parents()
     below = {pid}
     for _ in range(depth):
@@ -33,6 +37,6 @@ def executors_below(pid: int, depth: int = 2) -> list[int]:
     found = []
     for child in sorted(below - {pid}):
         with contextlib.suppress(OSError):
-            if b"child_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+            if SANDBOX in Path(f"/proc/{child}/cmdline").read_bytes():
                 found.append(child)
     return found

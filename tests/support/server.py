@@ -28,6 +28,8 @@ from pathlib import Path
 
 import requests
 
+from kgraph.config import DEFAULT_BASE
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = ROOT / "server.py"
 
@@ -63,6 +65,9 @@ def running_server(
     for name in list(child_env):
         if name.startswith("KGRAPH_") and name not in ("KGRAPH_CACHE_DIR",):
             del child_env[name]
+    # The data's IRIs stay those of a default local deployment whatever the port
+    # (the server's own default base would follow the port).
+    child_env["KGRAPH_BASE"] = DEFAULT_BASE
     child_env.update(env or {})
     log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below
         prefix="kgraph-server-", suffix=".log", delete=False
