@@ -75,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     # The workers serve what this process published, and share its run directory.
-    config = config.replace(store=state.snapshot_root(), run_dir=state.run_dir())
+    config = config.replace(
+        store=None if config.sparql_backend else state.snapshot_root(), run_dir=state.run_dir())
     report_isolation(config)
     url = f"http://{config.host}:{config.port}/"
     print(f"kgraph: serving {url} (SPARQL endpoint {url}sparql), base {config.base}, "

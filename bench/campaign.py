@@ -155,9 +155,9 @@ class Line:
 
 def ordinary_mix() -> list[Line]:
     """About 3 queries : 2 page views : 1 dump download."""
+    from kgraph.engine.sparql_text import analyse
     from kgraph.examples import load_examples
     from kgraph.iris import PREFIXES
-    from kgraph.engine.sparql_text import analyse
 
     accepts = ["application/sparql-results+json", "text/csv"]
     queries = []

@@ -25,7 +25,7 @@ from .validation import (
     store_report,
     validation_key,
 )
-from .validation_units import validate_dataset
+from .validation_units import holds_plan, validate_dataset
 
 
 class GateError(Exception):
@@ -65,13 +65,14 @@ def prepare(
         quads = parse_sources(sources, config.base)
     except SourceError as error:
         raise GateError(f"cannot parse {error}") from error
-    key = validation_key(sources, shapes) if use_cache else ""
+    protect = published_holds_plan(config)
+    key = validation_key(sources, shapes) + ("-plan" if protect else "") if use_cache else ""
     report = cached_report(config.cache_dir, key) if use_cache else None
     if report is None:
         # Per named graph, in parallel, each unit's report cached on its own.
         report = validate_dataset(
             quads, base=config.base, shapes=shapes,
-            cache_dir=config.cache_dir if use_cache else None,
+            cache_dir=config.cache_dir if use_cache else None, protect_plan=protect,
         )
         if use_cache:
             store_report(config.cache_dir, key, report)
@@ -83,9 +84,21 @@ def check_quads(config: Config, quads: list[ox.Quad]) -> Candidate:
     """Validate a dataset already in hand (the served snapshot with one graph
     replaced); raise :class:`GateError` on a Violation.  Units left unchanged are
     taken from the per-unit cache."""
-    report = validate_dataset(quads, base=config.base, cache_dir=config.cache_dir)
+    report = validate_dataset(quads, base=config.base, cache_dir=config.cache_dir,
+                              protect_plan=published_holds_plan(config))
     _refuse_unless_conforming(report)
     return Candidate([], quads, report)
+
+
+def published_holds_plan(config: Config) -> bool:
+    """Whether the data published in ``config.store`` holds a plan, which then no
+    publication may remove (``kgs:PublishedPlanShape``)."""
+    if not config.store:
+        return False
+    snapshots = SnapshotStore(config.store)
+    if snapshots.current() is None:
+        return False
+    return holds_plan(snapshots.open_read_only())
 
 
 def _refuse_unless_conforming(report: Report) -> None:

@@ -349,13 +349,41 @@ def validate_dataset(
     cache_dir: str | None = None,
     workers: int | None = None,
     stats: UnitStats | None = None,
+    protect_plan: bool = True,
 ) -> Report:
-    """Validate unit by unit, or the whole union when the units disagree."""
+    """Validate unit by unit, or the whole union when the units disagree.
+
+    ``protect_plan`` says whether the dataset must hold a plan
+    (:data:`DATASET_SHAPES`): yes when it is to replace published data that holds
+    one (see :func:`holds_plan`); a deployment that serves other data, or its first
+    load, is not held to it.
+    """
     try:
-        return validate_units(
+        report = validate_units(
             quads, base=base, shapes=shapes, cache_dir=cache_dir, workers=workers, stats=stats
         )
     except UnitsDisagree:
         from .validation import validate_quads
 
-        return validate_quads(quads, load_shapes(shapes) if shapes is not None else None)
+        report = validate_quads(quads, load_shapes(shapes) if shapes is not None else None)
+    if protect_plan or not any(r.shape in DATASET_SHAPES for r in report.results):
+        return report
+    kept = [r for r in report.results if r.shape not in DATASET_SHAPES]
+    return Report(kept, "", dict(report.omitted))
+
+
+#: What :data:`DATASET_SHAPES` asks for, as one query.
+PLAN_QUERY = (
+    "ASK { ?plan a <https://w3id.org/kgraph/ontology#ClimateActionPlan> . "
+    "?direction <https://w3id.org/kgraph/ontology#inPlan> ?plan . "
+    "?policy <https://w3id.org/kgraph/ontology#underDirection> ?direction . "
+    "?entry <https://w3id.org/kgraph/ontology#underPolicy> ?policy }"
+)
+
+
+def holds_plan(store: ox.Store | None) -> bool:
+    """Whether published data (a store; ``None``: nothing published yet) holds a plan
+    with a direction, a policy and an entry: then no publication may remove it."""
+    if store is None:
+        return False
+    return bool(store.query(PLAN_QUERY, use_default_graph_as_union=True))

@@ -24,31 +24,9 @@ def sparql_url(server: ServerURL) -> str:
     return server + "sparql"
 
 
-#: The least a dataset holds to pass the gate: a plan with a direction, a policy and an
-#: entry (11 triples in the default graph).
-PLAN_STUB = [
-    "<http://example.org/plan> a <https://w3id.org/kgraph/ontology#ClimateActionPlan> ;",
-    '  <http://www.w3.org/2000/01/rdf-schema#label> "計画"@ja, "Plan"@en ;',
-    "  <https://w3id.org/kgraph/ontology#implementationPeriod> <http://example.org/period> .",
-    "<http://example.org/period> a <http://purl.org/dc/terms/PeriodOfTime> ;",
-    '  <http://www.w3.org/2000/01/rdf-schema#label> "期間"@ja, "Period"@en ;',
-    '  <https://w3id.org/kgraph/ontology#startFiscalYear> "2022"^^'
-    "<http://www.w3.org/2001/XMLSchema#gYear> ;",
-    '  <https://w3id.org/kgraph/ontology#endFiscalYear> "2025"^^'
-    "<http://www.w3.org/2001/XMLSchema#gYear> .",
-    "<http://example.org/direction> <https://w3id.org/kgraph/ontology#inPlan> "
-    "<http://example.org/plan> .",
-    "<http://example.org/policy> <https://w3id.org/kgraph/ontology#underDirection> "
-    "<http://example.org/direction> .",
-    "<http://example.org/entry> <https://w3id.org/kgraph/ontology#underPolicy> "
-    "<http://example.org/policy> .",
-]
-
-
 @pytest.fixture(scope="session")
 def small_data(tmp_path_factory) -> str:
-    """A TriG file: 3 named graphs of 100 triples each, plus a plan stub (11 triples)
-    and 2 more triples in the default graph.
+    """A TriG file: 3 named graphs of 100 triples each, plus 2 default-graph triples.
 
     Small enough to validate in no time, big enough that a four-way cross product
     over it (10^10 solutions) runs for hours.
@@ -65,9 +43,6 @@ def small_data(tmp_path_factory) -> str:
                 else f"  <http://example.org/item/{g}-{i}> <http://example.org/value> {i} ."
             )
         lines.append("}")
-    # A plan, its direction, a policy and an entry: the gate publishes no dataset
-    # without one (kgs:PublishedPlanShape).
-    lines += PLAN_STUB
     lines.append("<http://example.org/in-default> <http://example.org/value> -1 .")
     lines.append("<http://example.org/in-default> <http://example.org/label> \"default\" .")
     path = folder / "small.trig"

@@ -164,7 +164,7 @@ def test_real_server_conditional_get_and_head(server):
 
 @pytest.mark.server
 def test_versions_follow_the_served_snapshot_across_workers():
-    """Two gunicorn workers give one ETag; a published update changes it everywhere.
+    """Two worker processes give one ETag; a published update changes it everywhere.
 
     The update also shows at once in resource descriptions and in the VoID counts
     (the per-process in-memory copies and statistics follow the new snapshot).

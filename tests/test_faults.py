@@ -1,6 +1,6 @@
 """Faults while publishing: a killed loader, a full disk, a corrupt source file.
 
-A production server (gunicorn, two workers) serves an on-disk store of the shipped
+A production server (granian, two workers) serves an on-disk store of the shipped
 data.  Then the loader is killed with SIGKILL while it builds the next snapshot
 (``kgraph load --store`` and ``kgraph import-table --apply``), both when it is seen
 building and at each step of the publication (before the rename of the finished
@@ -414,8 +414,8 @@ def test_a_load_waits_while_an_update_is_being_published(server, store):
 
 
 def test_executors_end_with_a_killed_server(small_data):
-    """SIGKILL of the server: its query executors (one started by a request thread
-    after a budget kill, too) end by themselves."""
+    """SIGKILL of the server: its workers and their sandboxes (one started by a
+    request thread after a budget kill, too) end by themselves."""
     from support.server import running_server
 
     with running_server("--data", small_data, "--query-timeout", "1") as url:
@@ -424,7 +424,7 @@ def test_executors_end_with_a_killed_server(small_data):
         requests.post(url + "sparql", timeout=60, data={
             "query": "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"})
         assert requests.get(url + "sparql", params={"query": "ASK {}"}, timeout=60).ok
-        executors = executors_below(url.process.pid, depth=1)
+        executors = executors_below(url.process.pid)
         assert executors
         url.process.send_signal(signal.SIGKILL)
         url.process.wait(timeout=30)
@@ -434,4 +434,6 @@ def test_executors_end_with_a_killed_server(small_data):
             time.sleep(0.1)
         alive = [p for p in executors if Path(f"/proc/{p}").exists()
                  and SANDBOX in Path(f"/proc/{p}/cmdline").read_bytes()]
-        assert alive == [], "executors outlived their server"
+        assert alive == [], "sandboxes outlived their server"
+        with pytest.raises(requests.ConnectionError):  # no worker serves on
+            requests.get(url + "health", timeout=5)

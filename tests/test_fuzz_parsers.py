@@ -30,6 +30,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from kgraph.config import Config
+from kgraph.engine.sparql_text import analyse, nesting_depth, tokens
 from kgraph.parse_limits import MAX_NESTING, DocumentTooComplex, check_xml, json_depth
 from kgraph.table.cells import (
     broken_text,
@@ -53,7 +54,6 @@ from kgraph.web.conneg import (
 )
 from kgraph.web.errors import ApiError
 from kgraph.web.sparql import _budget, _parse_qs
-from kgraph.engine.sparql_text import analyse, nesting_depth, tokens
 
 MEDIA_TYPES = [*RESULT_TYPES, *RDF_TYPES, *ALIASES, "text/html", "*/*", "text/*",
                "application/*", "image/png", "application/json", "text/plain"]

@@ -101,15 +101,21 @@ def test_a_huge_literal_within_the_limit_is_validated(server, before):
 
 
 def test_bombs_do_not_stop_other_requests(server, before):
-    """While workers chew on the worst uploads, ordinary queries are still answered."""
+    """While sandboxes chew on the worst uploads, ordinary queries are still answered."""
     bombs = ["nested-12000.jsonld", "billion-laughs.rdf", "zip-bomb.xlsx",
              "billion-laughs.xlsx", "nested-elements-10000.rdf"]
     answers: list[Answer] = []
-    threads = [
-        threading.Thread(target=lambda n=n: answers.append(
-            upload(server, n, (UPLOADS / n).read_bytes(), "application/json")))
-        for n in bombs
-    ]
+
+    def send(name: str) -> None:
+        # One validation per client at a time: the others are told to come back (429).
+        while True:
+            answer = upload(server, name, (UPLOADS / name).read_bytes(), "application/json")
+            if answer.status != 429:
+                answers.append(answer)
+                return
+            time.sleep(0.2)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in bombs]
     for thread in threads:
         thread.start()
     ordinary = []

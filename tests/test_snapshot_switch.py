@@ -1,6 +1,6 @@
 """A new snapshot replaces the served one under load, with no failed or mixed answer.
 
-The real server (gunicorn, 2 workers) serves an on-disk store while clients query it
+The real server (granian, 2 workers) serves an on-disk store while clients query it
 continuously; meanwhile new snapshots are published beside the current one.  Every
 answer must be a 200 whose count is that of one of the published snapshots (never a
 mix, never an error), and after the last publish every worker serves the last one.
@@ -50,7 +50,9 @@ def test_snapshots_switch_atomically_under_load(tmp_path) -> None:
                     count = int(response.json()["results"]["bindings"][0]["n"]["value"])
                 seen.append((response.status_code, count))
 
-    with running_server("--store", str(store.root), "--workers", "2") as url:
+    # Many readers from one address: the per-client limit is raised for them.
+    with running_server("--store", str(store.root), "--workers", "2",
+                        "--client-queries", "32") as url:
         threads = [threading.Thread(target=client, args=(url,)) for _ in range(4)]
         for t in threads:
             t.start()

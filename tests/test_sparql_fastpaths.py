@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kgraph.engine.sparql_text import analyse
 from kgraph.examples import load_examples
 from kgraph.iris import PREFIXES
 from kgraph.web.errors import ApiError
 from kgraph.web.sparql import _parse_qs, analyse_query
-from kgraph.engine.sparql_text import analyse
 
 BASE = "http://base.example/"
 

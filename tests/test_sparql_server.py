@@ -1,4 +1,4 @@
-"""server.py itself: --help, gunicorn with several workers, an on-disk store that moves on."""
+"""server.py itself: --help, several worker processes, an on-disk store that moves on."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import pytest
 import requests
 from support.server import SERVER, running_server
 
+from kgraph.config import env_name, flag_name, settings
 from kgraph.snapshots import SnapshotStore
 
+#: What the server had from the start: each still a flag with its variable.
 FLAGS_AND_ENV = {
     "--host": "KGRAPH_HOST",
     "--port": "KGRAPH_PORT",
@@ -38,14 +40,19 @@ def test_help_documents_every_flag_and_its_environment_variable() -> None:
     options = out.split("options:", 1)[1].split("Environment variables only", 1)[0]
     entries = {e.split()[0]: " ".join(e.split()) for e in re.split(r"\n  (?=--)", options)
                if e.strip().startswith("--")}
-    assert set(entries) == set(FLAGS_AND_ENV)
-    for flag, env in FLAGS_AND_ENV.items():
+    table = {flag_name(item): env_name(item) for item in settings() if flag_name(item)}
+    assert set(entries) == set(table)  # the settings table gives every flag
+    assert set(FLAGS_AND_ENV.items()) <= set(table.items())
+    for flag, env in table.items():
         assert env in entries[flag], (flag, entries[flag])
+    for item in settings():
+        if not flag_name(item):  # environment only: listed after the flags
+            assert env_name(item) in out.split("Environment variables only", 1)[1]
     assert "KGRAPH_UPDATE_TOKEN" in out
 
 
 @pytest.mark.server
-def test_gunicorn_with_two_workers(small_data: str) -> None:
+def test_two_worker_processes(small_data: str) -> None:
     token = "workers-token"
     with running_server("--data", small_data, "--workers", "2",
                         env={"KGRAPH_UPDATE_TOKEN": token}) as url:
@@ -54,7 +61,7 @@ def test_gunicorn_with_two_workers(small_data: str) -> None:
                 "query": "SELECT (COUNT(*) AS ?n) { ?s <http://example.org/value> ?v }"})
             assert response.status_code == 200
             assert response.json()["results"]["bindings"][0]["n"]["value"] == "301"
-        assert "gunicorn" in url.log().lower()
+        assert "granian" in url.log().lower()
         # an update made through one worker is served by all of them
         response = requests.post(url + "sparql", timeout=120, headers={
             "Authorization": f"Bearer {token}"}, data={"update": (
@@ -66,7 +73,7 @@ def test_gunicorn_with_two_workers(small_data: str) -> None:
                 "query": "ASK { <http://example.org/w> <http://example.org/value> 7 }"})
             assert response.json()["boolean"] is True
         log = url.log()
-        booted = set(re.findall(r"Booting worker with pid: (\d+)", log))
+        booted = set(re.findall(r"Spawning worker-\d+ with PID: (\d+)", log))
         assert len(booted) == 2, log
         served_by = set(re.findall(r"kgraph\.access\[(\d+)\]", log))
         assert served_by and served_by <= booted  # requests are served by the workers

@@ -7,13 +7,13 @@ import os
 import pytest
 from flask import Flask
 
+from kgraph.engine.sandbox import ENV_STORE, BudgetExceeded, SandboxPool
 from kgraph.web.conneg import (
     RDF_TYPES,
     RESULT_TYPES,
     NotAcceptable,
     negotiate,
 )
-from kgraph.engine.sandbox import ENV_STORE, BudgetExceeded, SandboxPool
 from kgraph.web.state import temporary_store
 
 app = Flask(__name__)

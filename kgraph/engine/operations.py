@@ -125,7 +125,7 @@ def update(context: Context, header: dict[str, Any], send: Send) -> tuple[dict[s
     import pyoxigraph as ox
 
     from ..snapshots import SnapshotStore
-    from ..validation_units import validate_dataset
+    from ..validation_units import holds_plan, validate_dataset
 
     refused = _remote_refused(context, header["text"])
     if refused:
@@ -149,7 +149,8 @@ def update(context: Context, header: dict[str, Any], send: Send) -> tuple[dict[s
         send({"progress": True, "stage": "executed"})
         quads = list(copy.quads_for_pattern(None, None, None, None))
         report = validate_dataset(quads, base=header.get("base_iri") or "",
-                                  cache_dir=header.get("cache_dir"), workers=1)
+                                  cache_dir=header.get("cache_dir"), workers=1,
+                                  protect_plan=holds_plan(source))
         if not report.conforms:
             from ..reports.labels import Labels
             from ..reports.rdf import render_turtle
@@ -180,30 +181,38 @@ def validate(context: Context, header: dict[str, Any],
              payload: bytes) -> tuple[dict[str, Any], bytes]:
     """The report on the served data with an uploaded file in place."""
     from ..uploads import UploadError, candidate_quads
+    from ..validation_units import holds_plan
 
     base = header["base"]
-    served = list(context.current_store().quads_for_pattern(None, None, None, None))
+    store = context.current_store()
+    served = list(store.quads_for_pattern(None, None, None, None))
     try:
         quads = candidate_quads(header["name"], payload, served, base)
     except UploadError as error:
         return {"status": 400, "error": "upload",
                 "problems": [_problem_json(p) for p in error.problems]}, b""
-    return _report_answer(quads, base, header.get("cache_dir")), b""
+    return _report_answer(quads, base, header.get("cache_dir"), holds_plan(store)), b""
 
 
 def served_report(context: Context, header: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
-    quads = list(context.current_store().quads_for_pattern(None, None, None, None))
-    return _report_answer(quads, header["base"], header.get("cache_dir")), b""
+    from ..validation_units import holds_plan
+
+    store = context.current_store()
+    quads = list(store.quads_for_pattern(None, None, None, None))
+    return _report_answer(quads, header["base"], header.get("cache_dir"),
+                          holds_plan(store)), b""
 
 
-def _report_answer(quads: list, base: str, cache_dir: str | None) -> dict[str, Any]:
+def _report_answer(quads: list, base: str, cache_dir: str | None,
+                   protect_plan: bool) -> dict[str, Any]:
     from ..reports import labels_from_graph
     from ..reports.labels import labels_from_quads
     from ..reports.rdf import render_turtle
     from ..validation import load_shapes
     from ..validation_units import validate_dataset
 
-    report = validate_dataset(quads, base=base, cache_dir=cache_dir, workers=1)
+    report = validate_dataset(quads, base=base, cache_dir=cache_dir, workers=1,
+                              protect_plan=protect_plan)
     shown = report.capped(MAX_REPORT_RESULTS)
     mentioned = set()
     for r in shown.results:

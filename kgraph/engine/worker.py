@@ -23,9 +23,9 @@ import os
 import resource
 import sys
 import threading
-import time
 from collections.abc import Callable
 
+from ..orphans import die_with_parent
 from . import isolation
 from .frames import read_frame, write_frame
 from .sandbox import ENV_ADDRESS_SPACE, ENV_ALLOWED_HOSTS, ENV_ROLE
@@ -35,22 +35,6 @@ log = logging.getLogger("kgraph.worker")
 #: Stack of the thread that does the work: a chain of ~10,000 terms (``1+1+…``,
 #: ``{} UNION {} …``) overflows the default 8 MiB; only the pages used are touched.
 WORK_STACK_BYTES = 512 * 1024 * 1024
-
-
-def die_with_parent(interval: float = 0.5) -> None:
-    """End this process soon after its parent dies (no orphan keeps running).
-
-    Not ``prctl(PR_SET_PDEATHSIG)``: Linux sends that when the parent *thread* that
-    started the child ends, and sandboxes are started from request threads.
-    """
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(interval)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 def cap_address_space() -> None:

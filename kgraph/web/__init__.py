@@ -74,9 +74,11 @@ def serving_app():  # type: ignore[no-untyped-def]
     """What a server worker process serves (RSGI, see :mod:`kgraph.web.front`): the
     config from the environment, where ``server.py`` put the snapshot store it
     published."""
+    from ..orphans import die_with_parent
     from .front import RSGIFront
     from .sandboxes import query_pool
 
+    die_with_parent()  # a worker never outlives the server's main process
     config = Config.from_env()
     state = AppState.start(config)
     if not config.sparql_backend:

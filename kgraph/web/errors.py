@@ -155,9 +155,7 @@ def _body_unreadable(error: Exception) -> int | None:
     if isinstance(error, TimeoutError):
         return 408
     module = type(error).__module__
-    if module.startswith("gunicorn.http") or (
-        isinstance(error, OSError) and module.startswith("werkzeug")
-    ):
+    if isinstance(error, OSError) and module.startswith("werkzeug"):
         return 400
     return None
 

@@ -2,7 +2,7 @@
 
 Runaway queries are cut at their budget, but while they run they hold a sandbox, a
 server thread and a share of the CPU.  Eight of them from one client stalled every
-query and, under gunicorn, the pages too.  So:
+query and, under the old gunicorn server, the pages too.  So:
 
 * **per client** (its address; behind a proxy, ``--proxy-hops`` says how many
   ``X-Forwarded-For`` entries to trust) at most ``--client-queries`` queries and

@@ -8,7 +8,7 @@
 * A request body in a content coding (``Content-Encoding: gzip``) is refused with
   ``415``: no endpoint decodes one, and reading compressed bytes as the query or the
   upload would answer about something the client did not send.  A transfer coding
-  other than ``chunked`` (which gunicorn would ignore) is refused with ``400``.
+  other than ``chunked`` is refused with ``400``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What every request handler shares: the config, the store and the served report.
 
-Every process of the server (the web process or gunicorn workers, and the query
+Every process of the server (its worker processes, and the
 sandboxes of :mod:`kgraph.engine.sandbox`) reads the same immutable on-disk snapshot
 (:mod:`kgraph.snapshots`).  With ``--store DIR`` that is the operator's store; without
 it, :meth:`AppState.start` validates the configured files and publishes them into a
@@ -9,7 +9,7 @@ published SPARQL Update makes a new snapshot ``current``, and every process foll
 the link on its next request.
 
 The read-only store handle is opened per process (a handle must not cross a fork),
-so an ``AppState`` made in gunicorn's master before forking is safe in the workers.
+so an ``AppState`` made in the server's main process is safe in its workers.
 """
 
 from __future__ import annotations
