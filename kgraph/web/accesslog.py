@@ -5,8 +5,9 @@ common log format plus the duration::
 
     127.0.0.1 "GET /sparql?query=ASK%20%7B%7D HTTP/1.1" 200 34 1.8ms "curl/8.5.0"
 
-granian's own access log is off, so that each request is logged once.  Long query strings are shortened, and control characters and
-quotes that a client put in the path or its User-Agent are escaped (``\\n``,
+granian's own access log is off, so that each request is logged once.  Long query
+strings are shortened, and control characters and quotes that a client put in the
+path or its User-Agent are escaped (``\\n``,
 ``\\x00``, ``\\"``), so that a request cannot forge a log line.
 """
 
