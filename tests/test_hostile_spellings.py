@@ -130,16 +130,17 @@ def send(url: str, kind: str, text: str) -> requests.Response:
 def test_no_spelling_reaches_the_canary(server, listener):
     port = listener.port
 
-    @settings(max_examples=150, deadline=None, derandomize=True,
+    @settings(max_examples=400, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow])
     @given(st.one_of(queries(port), updates(port)))
     def check(case: tuple[str, str]) -> None:
         kind, text = case
         response = send(server, kind, text)
-        # Refused (400), run with the call failing silently (200), or refused at the
-        # connection (400): never a server error, never the canary's answer.
-        assert response.status_code in (200, 400, 422), (text, response.status_code,
-                                                        response.text[:300])
+        # Refused (400), run with the call failing silently (200), refused at the
+        # connection (400), or a remote call that failed otherwise (502: an address
+        # the engine could not resolve): never the canary's answer.
+        assert response.status_code in (200, 400, 422, 502), (text, response.status_code,
+                                                             response.text[:300])
         assert listener.hits == [], f"{text!r} reached the canary: {listener.hits[:1]}"
 
     check()

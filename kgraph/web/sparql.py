@@ -141,8 +141,8 @@ MSG = {
         "この接続は拒否されました。",
     ),
     "remote_failed": M(
-        "An allow-listed remote SPARQL service failed:",
-        "許可されたリモートの SPARQL サービスでエラーが発生しました:",
+        "A remote SPARQL service (SERVICE) could not be used:",
+        "リモートの SPARQL サービス（SERVICE）を利用できませんでした:",
     ),
     "backend_failed": M(
         "The SPARQL backend this server reads from failed:",
