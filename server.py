@@ -108,16 +108,16 @@ def report_isolation(config: Config) -> None:
     means for SERVICE and LOAD (a warning when they cannot be)."""
     if config.sparql_backend:
         return
+    import os
+
     from kgraph.engine.isolation import NONE
     from kgraph.engine.sandbox import ENV_ALLOWED_HOSTS, ENV_ROLE, ENV_STORE, SandboxPool
 
-    env = {ENV_STORE: config.store or "", ENV_ROLE: "query"}
+    env = {ENV_STORE: config.store or "", ENV_ROLE: "query",
+           "KGRAPH_NETWORK_ISOLATION": config.network_isolation}
     if config.allowed_hosts:
         env[ENV_ALLOWED_HOSTS] = " ".join(config.allowed_hosts)
-    import os
-
-    env.update({k: v for k, v in os.environ.items()
-                if k in ("PATH", "PYTHONPATH", "KGRAPH_NETWORK_ISOLATION")})
+    env.update({k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH")})
     probe = SandboxPool(1, env)
     try:
         answer, _ = probe.call({"op": "ping"}, budget=30.0)

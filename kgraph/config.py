@@ -107,6 +107,13 @@ class Config:
     run_dir: str | None = setting(
         None, "where the server keeps its run-time files, such as the per-client slots "
         "(default: a temporary directory)", flag=False)
+    shacl_engine: str = setting(
+        "pyshacl", "SHACL engine: pyshacl, or turbo (pyshacl-turbo, the opt-in extra "
+        "kgraph[turbo]: the same reports, 10-100x faster on large data)", flag=False)
+    network_isolation: str = setting(
+        "auto", "how sandboxes are cut off from the network: auto (network namespace and "
+        "seccomp, whichever work), seccomp (seccomp only), off (act as if nothing worked: "
+        "SERVICE and LOAD are then refused); for tests and diagnosis", flag=False)
     log_level: str = setting("INFO", "log level (DEBUG, INFO, WARNING, ERROR)", metavar="LEVEL")
     vendor_dir: str | None = setting(
         None, "where the query editor's npm assets are served from (default: "
@@ -230,3 +237,16 @@ def from_flags(args: argparse.Namespace, environ: Mapping[str, str] | None = Non
     config = Config.from_env(environ)
     return config.replace(**{item.name: getattr(args, item.name, None)
                              for item in settings() if flag_name(item)})
+
+
+def markdown_table() -> str:
+    """The settings table as the README shows it (``tests/test_settings.py`` compares)."""
+    rows = ["| variable | flag | default | meaning |", "|---|---|---|---|"]
+    for item in settings():
+        flag = flag_name(item)
+        default = default_of(item)
+        shown = "none" if default in (None, []) else f"`{default}`"
+        meaning = str(item.metadata["help"]).replace("|", "\\|")
+        rows.append(f"| `{env_name(item)}` | {f'`{flag}`' if flag else '(environment only)'} "
+                    f"| {shown} | {meaning} |")
+    return "\n".join(rows) + "\n"

@@ -20,7 +20,6 @@ Large datasets are validated per named graph, in parallel and incrementally by
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -151,7 +150,9 @@ def turbo_available() -> bool:
 
 def shacl_engine() -> str:
     """The engine to use: ``KGRAPH_SHACL_ENGINE`` (``pyshacl`` or ``turbo``), else pySHACL."""
-    asked = os.environ.get("KGRAPH_SHACL_ENGINE", "").strip().lower()
+    from .config import Config
+
+    asked = Config.from_env().shacl_engine.strip().lower()
     if asked in ENGINES and (asked != "turbo" or turbo_available()):
         return asked
     if asked == "turbo":

@@ -61,8 +61,10 @@ _NOTIFY_CONTINUE = 1  # SECCOMP_USER_NOTIF_FLAG_CONTINUE
 
 
 def requested() -> str:
-    """``auto``, ``seccomp`` or ``off``, from ``KGRAPH_NETWORK_ISOLATION``."""
-    value = os.environ.get("KGRAPH_NETWORK_ISOLATION", "auto").strip().lower() or "auto"
+    """``auto``, ``seccomp`` or ``off``, from the settings (``KGRAPH_NETWORK_ISOLATION``)."""
+    from ..config import Config
+
+    value = Config.from_env().network_isolation.strip().lower()
     return value if value in ("auto", "seccomp", "off") else "auto"
 
 

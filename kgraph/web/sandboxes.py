@@ -76,13 +76,15 @@ WORK = {
 
 
 def _base_env(state: AppState) -> dict[str, str]:
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "XDG_CACHE_HOME", "PYTHONPATH",
-            "KGRAPH_SHACL_ENGINE", "KGRAPH_NETWORK_ISOLATION", "KGRAPH_LOG_LEVEL")
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH")
     env = {k: os.environ[k] for k in keep if k in os.environ}
     env["MALLOC_ARENA_MAX"] = "2"  # each thread's arena would count against the cap
     env[ENV_STORE] = state.snapshot_root()
-    env["KGRAPH_LOG_LEVEL"] = state.config.log_level
-    env["KGRAPH_CACHE_MAX_MB"] = str(state.config.cache_max_mb)
+    config = state.config
+    for name, value in (("LOG_LEVEL", config.log_level), ("CACHE_MAX_MB", config.cache_max_mb),
+                        ("SHACL_ENGINE", config.shacl_engine),
+                        ("NETWORK_ISOLATION", config.network_isolation)):
+        env[f"KGRAPH_{name}"] = str(value)  # the settings a sandbox reads (never the token)
     return env
 
 
