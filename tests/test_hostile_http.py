@@ -2,10 +2,10 @@
 
 The server is the production server (granian) with two workers over an on-disk
 store, with an operator token configured (``server.py --workers 2 --store DIR``).
-Every request of the corpus (``http.toml``, the SPARQL files, the path strings)
-must get a clear 4xx: a message, no 5xx, no dropped connection, no server internals;
-files from outside what is served never come back; and after all of it the served data is byte for byte what
-it was (the dump, its ETag, the snapshot).
+Every request of the corpus (``http.toml``, the SPARQL files, the path strings) must
+get a clear 4xx: a message, no 5xx, no dropped connection, no server internals;
+files from outside what is served never come back; and after all of it the served
+data is byte for byte what it was (the dump, its ETag, the snapshot).
 """
 
 from __future__ import annotations
