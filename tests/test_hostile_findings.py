@@ -242,15 +242,14 @@ def test_3_a_sandbox_that_crashes_takes_nothing_with_it(server):
         return found
 
     pids = workers_of(server)
-    time.sleep(3)  # fresh sandboxes have finished their imports
-    idle = validation_cpu()
+    idle = validation_cpu()  # validation sandboxes start with the first upload
     thread = threading.Thread(target=send)
     thread.start()
     victim = None
     deadline = time.monotonic() + 20
     while victim is None and time.monotonic() < deadline:
         for pid, ticks in validation_cpu().items():
-            if ticks - idle.get(pid, ticks) > 20:  # working on the upload
+            if ticks - idle.get(pid, 0) > 60:  # working on the upload (a new one: started)
                 victim = pid
         time.sleep(0.05)
     assert victim is not None, "no validation sandbox got to work"

@@ -334,6 +334,14 @@ SD_PROPERTIES = {
 }
 
 
+@pytest.fixture(scope="module")
+def sparql_url() -> Iterator[str]:
+    """A server whose base is its own URL: ``sd:endpoint`` names the configured base's
+    endpoint (never the Host a client sent), so here that is the URL the test uses."""
+    with running_server(base_is_url=True) as url:
+        yield url + "sparql"
+
+
 @pytest.mark.server
 @pytest.mark.parametrize("name", SD_TESTS)
 def test_service_description(name: str, sparql_url: str) -> None:

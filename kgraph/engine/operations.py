@@ -156,7 +156,8 @@ def update(context: Context, header: dict[str, Any], send: Send) -> tuple[dict[s
             from ..reports.rdf import render_turtle
 
             shown = report.capped(MAX_REPORT_RESULTS)
-            turtle = report.turtle if shown is report else render_turtle(shown, Labels())
+            turtle = (report.turtle if shown is report and report.turtle
+                      else render_turtle(shown, Labels()))
             return {"status": 422, "error": "violation", "report": shown.to_json(),
                     "detail": turtle}, b""
         path = snapshots.publish_quads(quads, label="update")

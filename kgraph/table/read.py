@@ -155,12 +155,21 @@ def read_xlsx(data: bytes, filename: str) -> Grid:
         located = _locate_bad_xml(data)
         if located:
             raise TableError(located) from None
+        if _refused_xml(error):
+            raise TableError([CellError(
+                Where(filename),
+                "ブックの XML が実体（エンティティ）を宣言しているか外部を参照しているため、"
+                "読みません。",
+                "the workbook's XML declares entities or refers to outside documents, "
+                "which are refused",
+            )]) from None
+        reason = str(error).splitlines()[0] if str(error) else "the archive is damaged"
         raise TableError(
             [
                 CellError(
                     Where(filename),
-                    f"XLSX ブックとして読めません（{error.__class__.__name__}: {error}）。",
-                    f"not a readable XLSX workbook ({error.__class__.__name__}: {error})",
+                    f"XLSX ブックとして読めません（{reason}）。",
+                    f"not a readable XLSX workbook ({reason})",
                 )
             ]
         ) from None
@@ -172,6 +181,18 @@ def read_xlsx(data: bytes, filename: str) -> Grid:
             cells.append(_xlsx_text(grid, r, c, cell))
         grid.rows.append(cells)
     return grid
+
+
+def _refused_xml(error: BaseException | None) -> bool:
+    """Whether defusedxml (which openpyxl reads XML with) refused entities or a DTD."""
+    from defusedxml import DefusedXmlException
+
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, DefusedXmlException):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
 
 
 #: A plan table is a few hundred kilobytes unpacked; refuse archives that unpack to far more.

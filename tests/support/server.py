@@ -58,8 +58,12 @@ def running_server(
     *args: str,
     env: Mapping[str, str] | None = None,
     timeout: float = START_TIMEOUT,
+    base_is_url: bool = False,
 ) -> Iterator[ServerURL]:
-    """Run ``server.py *args`` on 127.0.0.1 and a free port until the block ends."""
+    """Run ``server.py *args`` on 127.0.0.1 and a free port until the block ends.
+
+    The base is ``http://localhost:8000/`` (the IRIs of a default deployment), or with
+    ``base_is_url`` the server's own URL (its links then lead back to it)."""
     port = free_port()
     child_env = dict(os.environ)
     for name in list(child_env):
@@ -67,7 +71,7 @@ def running_server(
             del child_env[name]
     # The data's IRIs stay those of a default local deployment whatever the port
     # (the server's own default base would follow the port).
-    child_env["KGRAPH_BASE"] = DEFAULT_BASE
+    child_env["KGRAPH_BASE"] = f"http://127.0.0.1:{port}/" if base_is_url else DEFAULT_BASE
     child_env.update(env or {})
     log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below
         prefix="kgraph-server-", suffix=".log", delete=False
