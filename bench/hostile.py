@@ -19,6 +19,7 @@ Nothing here is a test: it prints what it measured.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import statistics
@@ -84,19 +85,15 @@ def replay_corpus(url: str) -> int:
             if "body_repeat" in case:
                 body = (case["body_repeat"]["text"] * case["body_repeat"]["times"]).encode()
             target = case.get("target", "/sparql")
-            try:
+            with contextlib.suppress(requests.RequestException):
                 requests.request(case.get("method", "GET").upper(), url + target.lstrip("/"),
                                  headers=headers, data=body, timeout=60)
-            except requests.RequestException:
-                pass
         sent += 1
     for path in sorted((CORPUS / "sparql").glob("*/*.rq")):
         text = path.read_text("utf-8", errors="replace")
-        try:
+        with contextlib.suppress(requests.RequestException):
             requests.post(url + "sparql", data={"query": text}, timeout=120,
                           headers={"X-Forwarded-For": f"203.0.113.{sent % 200}"})
-        except requests.RequestException:
-            pass
         sent += 1
     uploads = CORPUS / "uploads"
     for path in sorted(uploads.iterdir()):
@@ -109,10 +106,8 @@ def replay_corpus(url: str) -> int:
         if line and not line.startswith("#"):
             for template in ("/id/{}", "/dumps/{}", "/static/{}"):
                 with_value = template.format(quote(line, safe="%/"))
-                try:
+                with contextlib.suppress(requests.RequestException):
                     requests.get(url + with_value.lstrip("/"), timeout=30)
-                except requests.RequestException:
-                    pass
                 sent += 1
     bombs = {
         "laughs.rdf": b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
