@@ -52,13 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
 
-    from kgraph.gate import GateError
+    from kgraph.service import Refused
     from kgraph.sources import UnknownFormatError
     from kgraph.web.state import AppState
 
     try:
         state = AppState.start(config)
-    except GateError as error:
+    except Refused as error:
         print(f"server.py: {error}", file=sys.stderr)
         if error.report is not None:
             for result in error.report.results:
@@ -75,8 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     # The workers serve what this process published, and share its run directory.
-    config = config.replace(
-        store=None if config.sparql_backend else state.snapshot_root(), run_dir=state.run_dir())
+    config = config.replace(store=state.store_root, run_dir=state.run_dir())
     report_isolation(config)
     url = f"http://{config.host}:{config.port}/"
     print(f"kgraph: serving {url} (SPARQL endpoint {url}sparql), base {config.base}, "

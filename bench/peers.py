@@ -30,7 +30,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kgraph.config import DEFAULT_BASE, Config
-from kgraph.gate import prepare
+from kgraph.service import prepare
 from kgraph.snapshots import SnapshotStore
 
 from .load import LoadResult, Sequential, run_sequential, run_wrk, wrk_path

@@ -2,16 +2,14 @@
 
 Parsing is done by pyoxigraph (fast, strict); :func:`to_rdflib` hands the result
 to rdflib for pySHACL.  Nothing here touches a store: a dataset is a candidate
-until :mod:`kgraph.gate` has validated it.
+until :mod:`kgraph.service` has validated it.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
-from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
@@ -80,24 +78,6 @@ def parse_sources(sources: Iterable[Source], base: str) -> list[ox.Quad]:
     for source in sources:
         quads.extend(parse_source(source, base))
     return quads
-
-
-def digest(sources: Iterable[Source], *extra: bytes | str | Path) -> str:
-    """A content hash of sources (bytes and target graphs) and any extra inputs.
-
-    Used to cache validation results: the same inputs give the same report.
-    """
-    h = hashlib.sha256()
-    for source in sources:
-        h.update(str(source.graph).encode())
-        h.update(source.format.media_type.encode())
-        h.update(hashlib.sha256(source.path.read_bytes()).digest())
-    for item in extra:
-        if isinstance(item, Path):
-            item = item.read_bytes()
-        h.update(item.encode() if isinstance(item, str) else item)
-        h.update(b"\0")
-    return h.hexdigest()
 
 
 def to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:

@@ -14,7 +14,6 @@ index is built once per served snapshot (:func:`index_for`), not per request.
 
 from __future__ import annotations
 
-import threading
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -292,32 +291,3 @@ def _kind_rank(doc: Doc) -> int:
     if any(t == KGO + "SourcePassage" for t in doc.types):
         return len(KIND_ORDER) + 2
     return len(KIND_ORDER) + 1
-
-
-class IndexCache:
-    """Holds the index of the snapshot being served; rebuilt when the snapshot changes.
-
-    Keep one per application (the web layer keeps it in ``app.extensions``).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        # The store itself, not its id: a freed store's id may be reused by another.
-        self._key: tuple[ox.Store, str] | None = None
-        self._index: SearchIndex | None = None
-        self.builds = 0
-
-    def _fresh(self, store: ox.Store, snapshot_id: str) -> bool:
-        key = self._key
-        return (key is not None and key[0] is store and key[1] == snapshot_id
-                and self._index is not None)
-
-    def get(self, store: ox.Store, snapshot_id: str) -> SearchIndex:
-        if self._fresh(store, snapshot_id):
-            return self._index  # type: ignore[return-value]
-        with self._lock:
-            if not self._fresh(store, snapshot_id):
-                self._index = SearchIndex.build(store)
-                self._key = (store, snapshot_id)
-                self.builds += 1
-            return self._index  # type: ignore[return-value]

@@ -26,6 +26,7 @@ import fcntl
 import gc
 import os
 import shutil
+import threading
 import time
 import traceback
 import uuid
@@ -189,6 +190,46 @@ class SnapshotStore:
             kept += 1
             if kept >= keep:
                 shutil.rmtree(path, ignore_errors=True)
+
+
+class Follower:
+    """The current snapshot of a store, opened read-only and re-opened when the
+    ``current`` link moves: one ``readlink`` per use (a few µs; resolving the path
+    costs ~90 µs), since snapshot names are never reused.  A handle is never shared
+    across a fork: a forked process opens its own."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        self._lock = threading.Lock()
+        self._opened: tuple[int, str, Path, ox.Store] | None = None  # pid, link, path, store
+
+    def _link(self) -> str | None:
+        try:
+            return os.readlink(self.root / "current")
+        except OSError:
+            return None
+
+    def store(self) -> ox.Store:
+        """The current snapshot's store (:class:`FileNotFoundError` before the first)."""
+        link, pid, opened = self._link(), os.getpid(), self._opened
+        if opened is not None and opened[0] == pid and opened[1] == link:
+            return opened[3]
+        with self._lock:
+            opened = self._opened
+            if opened is None or opened[0] != pid or opened[1] != link:
+                current = SnapshotStore(self.root).current()
+                if current is None:
+                    raise FileNotFoundError(f"{self.root}: no published snapshot")
+                opened = (pid, str(link), current, ox.Store.read_only(str(current)))
+                self._opened = opened
+            return opened[3]
+
+    @property
+    def snapshot(self) -> Path | None:
+        """The snapshot :meth:`store` last opened (after following the link)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.store()
+        return self._opened[2] if self._opened is not None else None
 
 
 def _timestamp() -> str:

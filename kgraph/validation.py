@@ -33,9 +33,8 @@ from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 
-from . import __version__, report_cache
-from .dataset import digest, to_rdflib
-from .sources import Source, shapes_files
+from .dataset import to_rdflib
+from .sources import shapes_files
 
 SEVERITIES = ("Violation", "Warning", "Info")
 
@@ -370,30 +369,3 @@ def _named_shape(shape: rdflib.term.Node | None, shapes: rdflib.Graph) -> str:
             break
         shape = parent
     return _term(shape)
-
-
-# ---------------------------------------------------------------------------
-# Cache by content hash
-# ---------------------------------------------------------------------------
-
-
-def validation_key(sources: list[Source], shapes: list[Path]) -> str:
-    """A key that changes whenever any input to validation changes."""
-    return digest(
-        sources, *shapes, __version__, engine_versions(), version("rdflib"), version("pyoxigraph")
-    )
-
-
-def cached_report(cache_dir: str | None, key: str) -> Report | None:
-    """The cached report for ``key``, if there is one and it can be read."""
-    data = report_cache.read(cache_dir, "validation", key)
-    try:
-        return Report.from_json(data["report"], data.get("turtle", "")) if data else None
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def store_report(cache_dir: str | None, key: str, report: Report) -> None:
-    """Cache a report (see :mod:`kgraph.report_cache`)."""
-    report_cache.write(cache_dir, "validation", key,
-                       {"report": report.to_json(), "turtle": report.turtle})

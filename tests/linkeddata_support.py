@@ -41,6 +41,6 @@ def fixture_app(base: str = BASE, *names: str, **config: object) -> Flask:
     sources = fixture_sources(base, *names)
     store = ox.Store()
     store.bulk_extend(parse_sources(sources, base))
-    app = create_app(cfg, AppState(cfg, None, store))
+    app = create_app(cfg, AppState.for_store(cfg, store))
     app.config["TESTING"] = True
     return app

@@ -286,7 +286,7 @@ def test_catalog_of_data_without_a_dataset_description_invents_no_publisher():
     store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(base + "graph/tiny"))
                       for q in ox.parse(path=str(FIXTURES / "tiny.ttl"), base_iri=base))
     config = Config(base=base, cache_dir=None)
-    client = create_app(config, AppState(config, None, store)).test_client()
+    client = create_app(config, AppState.for_store(config, store)).test_client()
     data = client.get("/catalog", headers={"Accept": "text/turtle"}).data
     catalog = rdflib.Graph().parse(data=data, format="turtle")
     assert validate(catalog, shapes_graph("dcat-ap-SHACL.ttl")) == [

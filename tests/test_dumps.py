@@ -28,7 +28,7 @@ def client(app):
 
 
 def store_of(app) -> ox.Store:
-    return app.extensions["kgraph"].store
+    return app.extensions["kgraph"].reader()
 
 
 def test_nquads_dump_is_every_quad(app, client):

@@ -258,7 +258,7 @@ def client():
     store.add(ox.Quad(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"),
                       ox.Literal("o"), ox.NamedNode("http://example.org/g")))
     config = Config(query_timeout=2.0, update_token="fuzz-token", executors=1)
-    app = create_app(config, AppState(config, None, store))
+    app = create_app(config, AppState.for_store(config, store))
     app.testing = False  # errors become answers, as in production
     yield app.test_client()
     from kgraph.engine.sandbox import close_pools

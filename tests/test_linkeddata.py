@@ -48,7 +48,7 @@ def client(app):
 
 
 def store_of(app) -> ox.Store:
-    return app.extensions["kgraph"].store
+    return app.extensions["kgraph"].reader()
 
 
 def graph_of(response) -> rdflib.Graph:

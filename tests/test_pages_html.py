@@ -48,7 +48,7 @@ def resources(real_app) -> list[str]:
 
 
 def labels(app, iri: str) -> dict[str, str]:
-    store = app.extensions["kgraph"].store
+    store = app.extensions["kgraph"].reader()
     return {q.object.language: q.object.value
             for q in store.quads_for_pattern(ox.NamedNode(iri), LABEL, None)}
 

@@ -26,7 +26,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 def app_for(store: ox.Store):
     config = Config(base=BASE, cache_dir=None)
-    return create_app(config, AppState(config, None, store)).test_client()
+    return create_app(config, AppState.for_store(config, store)).test_client()
 
 
 @pytest.fixture(scope="module")

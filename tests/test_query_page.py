@@ -26,7 +26,7 @@ BASE = "http://kgraph.test/"
 
 def client_for(vendor_dir) -> object:
     config = Config(base=BASE, cache_dir=None, vendor_dir=str(vendor_dir))
-    return create_app(config, AppState(config, None, ox.Store())).test_client()
+    return create_app(config, AppState.for_store(config, ox.Store())).test_client()
 
 
 def fake_vendor(directory) -> None:

@@ -196,8 +196,16 @@ def test_dumps_read_through_the_backend(server, shipped_quads) -> None:
     assert again.status_code == 304
 
 
-def test_a_backend_that_is_down_gives_502() -> None:
+def test_a_backend_that_is_down_gives_503_everywhere() -> None:
+    """Queries, pages and /health all say that the engine cannot be reached (503, in
+    the reader's language, with Retry-After); nothing answers 500."""
     port = free_port()  # nothing listens there
-    with running_server("--sparql-backend", f"http://127.0.0.1:{port}/query") as url:
-        response = requests.get(url + "sparql", params={"query": "ASK {}"})
-    assert response.status_code == 502
+    with running_server("--sparql-backend", f"http://127.0.0.1:{port}/query",
+                        wait_for_health=False) as url:
+        for path in ("sparql?query=ASK%20%7B%7D", "", "id/plan/kawasaki-2022", "catalog",
+                     "dumps/kgraph.nq.gz", "health"):
+            response = requests.get(url + path, headers={"Accept-Language": "ja"}, timeout=60)
+            assert response.status_code == 503, (path, response.status_code, response.text)
+            assert response.headers.get("Retry-After")
+            if path != "health":
+                assert "接続できません" in response.text, (path, response.text)

@@ -12,7 +12,7 @@ import pytest
 from kgraph.config import Config
 from kgraph.dataset import parse_sources
 from kgraph.iris import KGO, PREFIXES
-from kgraph.search import IndexCache, SearchIndex, normalise, terms_of
+from kgraph.search import SearchIndex, normalise, terms_of
 from kgraph.sources import shipped_sources
 from kgraph.web import create_app
 from kgraph.web.state import AppState
@@ -91,16 +91,6 @@ def test_snippet_highlights_the_original_text() -> None:
     assert "".join(text for text, _ in segments) == "ＣＯ２排出量の削減"
 
 
-def test_index_is_built_once_per_snapshot() -> None:
-    cache = IndexCache()
-    store = small_store()
-    first = cache.get(store, "snap-1")
-    assert cache.get(store, "snap-1") is first
-    assert cache.builds == 1
-    cache.get(store, "snap-2")
-    assert cache.builds == 2
-
-
 # -- /search on the shipped data ----------------------------------------------------------
 
 
@@ -109,7 +99,7 @@ def client():
     config = Config(base=BASE, cache_dir=None)
     store = ox.Store()
     store.bulk_extend(parse_sources(shipped_sources(BASE), BASE))
-    app = create_app(config, AppState(config, None, store))
+    app = create_app(config, AppState.for_store(config, store))
     return app.test_client()
 
 

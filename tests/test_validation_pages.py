@@ -46,7 +46,7 @@ def table_csv() -> bytes:
 
 def served(app) -> tuple[str, list[str]]:
     state = app.extensions["kgraph"]
-    return state.snapshot_id, sorted(str(q) for q in state.store)
+    return state.snapshot_id, sorted(str(q) for q in state.backend.store())
 
 
 def upload(client, name: str, data: bytes, accept: str = "application/json", **headers):

@@ -9,8 +9,8 @@ import pyoxigraph as ox
 
 from ..cli import EXIT_ERROR, EXIT_OK
 from ..config import Config
-from ..gate import GateError, serving_store
 from ..iris import PREFIXES
+from ..service import Refused, serving_store
 
 FORMATS = {
     "turtle": (ox.RdfFormat.TURTLE, False),
@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, config: Config) -> int:
     try:
         store = serving_store(config.replace(store=args.store))
-    except (GateError, FileNotFoundError, OSError) as error:
+    except (Refused, FileNotFoundError, OSError) as error:
         print(f"kgraph export: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     data = export_bytes(store, args.format)

@@ -15,8 +15,8 @@ import pyoxigraph as ox
 from ..cli import EXIT_ERROR, EXIT_OK
 from ..config import Config
 from ..dataset import SourceError, parse_sources
-from ..gate import config_sources
 from ..iris import graph_iri
+from ..service import config_sources
 from ..snapshots import SnapshotStore
 from ..table.context import ContextError, build_context
 from ..table.errors import ExportError

@@ -1,7 +1,7 @@
 """``kgraph import-table FILE``: a plan spreadsheet back into the entries graph.
 
 Read the CSV or XLSX, turn it into the entries graph, validate the whole dataset
-with that graph in place of the current one (through the gate), and write it as
+with that graph in place of the current one (:mod:`kgraph.service`), and write it as
 Turtle (``-o``).  With a store that has a published snapshot, the dataset is that
 snapshot (so SPARQL Updates made since the files were loaded are kept); without
 one, the data files with ``data/entries.ttl`` replaced.  ``--apply`` publishes the
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -23,20 +22,20 @@ from ..cli import EXIT_ERROR, EXIT_NONCONFORMANT, EXIT_OK
 from ..config import Config
 from ..dataset import SourceError
 from ..diff import diff_triples, render_text
-from ..gate import GateError, check_quads, prepare
 from ..iris import graph_iri
 from ..reports import labels_from_quads, render
-from ..snapshots import SnapshotStore
-from ..table.context import ContextError, build_context
-from ..table.errors import TableError
-from ..table.files import (
-    ENTRIES,
-    context_for,
-    entries_source,
-    entries_turtle,
-    import_table,
-    other_sources,
+from ..service import (
+    Published,
+    Refused,
+    publish,
+    refuse_unless_conforming,
+    validate,
+    with_upload,
+    writing,
 )
+from ..table.errors import TableError
+from ..table.files import ENTRIES, entries_turtle
+from ..uploads import TABLE_SUFFIXES, UploadError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,70 +60,51 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return out.error("--apply needs a store directory (--store DIR or $KGRAPH_STORE)")
     if not path.is_file():
         return out.error(f"{path}: no such file")
-    # With --apply, no update may publish between reading the served data and
-    # publishing it with the new table (it would be lost).
-    lock = SnapshotStore(config.store).writer_lock() if args.apply else nullcontext()
-    with lock:
-        return _import(args, config, path, out)
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        return out.error(f"{path}: a plan spreadsheet is a .csv or .xlsx file")
+    if not args.apply:
+        published = Published(config.store) if config.store else None
+        return _import(args, config, path, out, published)
+    # No update may publish between reading the served data and publishing it
+    # with the new table (it would be lost): the writer lock is held throughout.
+    with writing(config.store) as published:
+        return _import(args, config, path, out, published)
 
 
-def _import(args: argparse.Namespace, config: Config, path: Path, out: _Output) -> int:
-    served = served_quads(config)
-    entries = ox.NamedNode(graph_iri(config.base, ENTRIES))
+def _import(args: argparse.Namespace, config: Config, path: Path, out: _Output,
+            published: Published | None) -> int:
+    """The served data (the store's snapshot, with whatever updates it has had; else
+    the data files) with the table as its entries graph: validated, maybe published."""
     try:
-        if served is not None:  # the published data, with whatever updates it has had
-            others = [q for q in served if q.graph_name != entries]
-            context = build_context(others, config.base)
-        else:
-            other_files = other_sources(config)
-            context = context_for(config, other_files)
-        triples = import_table(path.read_bytes(), path.name, context)
-    except TableError as error:
-        return out.refused(error)
-    except (SourceError, ContextError, OSError) as error:
+        candidate = with_upload(config, path.name, path.read_bytes(), published,
+                                label="import-table")
+        checked = validate(config, candidate, published)
+        refuse_unless_conforming(checked)
+    except UploadError as error:
+        return out.refused(error.problems)
+    except (SourceError, OSError) as error:
         return out.error(str(error))
-
-    try:
-        if served is not None:
-            candidate = check_quads(
-                config, others + [ox.Quad(t.subject, t.predicate, t.object, entries)
-                                  for t in triples])
-        else:
-            source = entries_source(config, triples)
-            try:
-                candidate = prepare(config, [*other_files, source])
-            finally:
-                source.path.unlink(missing_ok=True)
-    except GateError as error:
+    except Refused as error:
         return out.invalid(error)
-
+    entries = ox.NamedNode(graph_iri(config.base, ENTRIES))
+    triples = [q.triple for q in checked.quads if q.graph_name == entries]
     if args.output:
         Path(args.output).write_bytes(entries_turtle(triples, config.base))
     try:
         before = current_entries(config)
-        labels = labels_from_quads(candidate.quads)
+        labels = labels_from_quads(checked.quads)
         changes = diff_triples(before, triples, labels, args.lang)
     except (SourceError, OSError):
         changes = None
     try:
-        published = (str(SnapshotStore(config.store).publish_quads(candidate.quads))
-                     if args.apply else None)
+        path_published = (str(publish(config.store, checked, published))
+                          if args.apply and published is not None else None)
     except OSError as error:  # a full disk, a read-only or missing directory
         nothing = "何も変更していません。" if args.lang == "ja" else "nothing was changed."
         return out.error(
             f"cannot write a snapshot into {config.store}: {error.strerror or error}; {nothing}"
         )
-    return out.done(candidate, triples, changes, published)
-
-
-def served_quads(config: Config) -> list[ox.Quad] | None:
-    """The store's current snapshot, or ``None`` when there is no store or none yet."""
-    if not config.store:
-        return None
-    snapshots = SnapshotStore(config.store)
-    if snapshots.current() is None:
-        return None
-    return list(snapshots.open_read_only().quads_for_pattern(None, None, None, None))
+    return out.done(checked, triples, changes, path_published)
 
 
 class _Output:
@@ -142,20 +122,20 @@ class _Output:
         print(f"kgraph import-table: error: {message}", file=sys.stderr)
         return EXIT_ERROR
 
-    def refused(self, error: TableError) -> int:
+    def refused(self, problems: list) -> int:
         if self.args.json:
-            self._json({"status": "refused", "errors": [e.to_json() for e in error.errors]})
+            self._json({"status": "refused", "errors": [e.to_json() for e in problems]})
         head = (
-            f"表を取り込めません（{len(error.errors)} 件）。何も変更していません。"
+            f"表を取り込めません（{len(problems)} 件）。何も変更していません。"
             if self.lang == "ja"
-            else f"the spreadsheet was refused ({len(error.errors)} problem(s)); "
+            else f"the spreadsheet was refused ({len(problems)} problem(s)); "
             "nothing was changed."
         )
         print(f"kgraph import-table: {head}", file=sys.stderr)
-        print(error.summary(self.lang), file=sys.stderr)
+        print(TableError(problems).summary(self.lang), file=sys.stderr)
         return EXIT_NONCONFORMANT
 
-    def invalid(self, error: GateError) -> int:
+    def invalid(self, error: Refused) -> int:
         if error.report is None:
             return self.error(str(error))
         if self.args.json:
@@ -166,8 +146,8 @@ class _Output:
         print(f"kgraph import-table: {error}; {nothing}", file=sys.stderr)
         return EXIT_NONCONFORMANT
 
-    def done(self, candidate, triples, changes, published: str | None) -> int:
-        report = candidate.report
+    def done(self, checked, triples, changes, published: str | None) -> int:
+        report = checked.report
         if self.args.json:
             self._json(
                 {

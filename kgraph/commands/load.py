@@ -7,7 +7,7 @@ import sys
 
 from ..cli import EXIT_ERROR, EXIT_NONCONFORMANT, EXIT_OK
 from ..config import Config
-from ..gate import GateError, prepare, publish
+from ..service import Refused, from_files, publish, refuse_unless_conforming, validate, writing
 from ..sources import UnknownFormatError, sources_for_files
 
 
@@ -27,34 +27,36 @@ def run(args: argparse.Namespace, config: Config) -> int:
     config = config.replace(store=args.store)
     try:
         sources = sources_for_files(args.files, config.base) if args.files else None
-        candidate = prepare(config, sources, use_cache=not args.no_cache)
+        candidate = from_files(config, sources)
+        if not config.store:
+            checked = validate(config, candidate, use_cache=not args.no_cache)
+            refuse_unless_conforming(checked)
+            print(f"validated {len(checked.quads)} quads ({checked.report.count('Warning')} "
+                  "warning(s)); in-memory store discarded (give --store DIR to keep it)")
+            return EXIT_OK
+        # Validated and published under the writer lock: against what is published.
+        with writing(config.store) as published:
+            checked = validate(config, candidate, published, use_cache=not args.no_cache)
+            path = publish(config.store, checked, published)
     except UnknownFormatError as error:
         print(f"kgraph load: error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    except GateError as error:
+    except Refused as error:
         print(f"kgraph load: {error}", file=sys.stderr)
         if error.report is None:
             return EXIT_ERROR
         for focus, results in error.report.by_focus().items():
-            violations = [r for r in results if r.severity == "Violation"]
-            for r in violations:
-                where = f" {r.path}" if r.path else ""
-                print(f"  {focus}{where}: {r.message(args.lang)}", file=sys.stderr)
+            for r in results:
+                if r.severity == "Violation":
+                    where = f" {r.path}" if r.path else ""
+                    print(f"  {focus}{where}: {r.message(args.lang)}", file=sys.stderr)
         print("kgraph load: nothing was changed.", file=sys.stderr)
         return EXIT_NONCONFORMANT
-    warnings = candidate.report.count("Warning")
-    if config.store:
-        try:
-            path = publish(config, candidate)
-        except OSError as error:  # a full disk, a read-only or missing directory
-            print(f"kgraph load: error: cannot write a snapshot into {config.store}: "
-                  f"{error.strerror or error}", file=sys.stderr)
-            print("kgraph load: nothing was changed.", file=sys.stderr)
-            return EXIT_ERROR
-        print(f"loaded {len(candidate.quads)} quads into {path} ({warnings} warning(s))")
-    else:
-        print(
-            f"validated {len(candidate.quads)} quads ({warnings} warning(s)); "
-            "in-memory store discarded (give --store DIR to keep it)"
-        )
+    except OSError as error:  # a full disk, a read-only or missing directory
+        print(f"kgraph load: error: cannot write a snapshot into {config.store}: "
+              f"{error.strerror or error}", file=sys.stderr)
+        print("kgraph load: nothing was changed.", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"loaded {len(checked.quads)} quads into {path} "
+          f"({checked.report.count('Warning')} warning(s))")
     return EXIT_OK

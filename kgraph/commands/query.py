@@ -9,8 +9,8 @@ import pyoxigraph as ox
 
 from ..cli import EXIT_ERROR, EXIT_OK
 from ..config import Config
-from ..gate import GateError, serving_store
 from ..iris import PREFIXES
+from ..service import Refused, serving_store
 from ..terms import short
 
 RESULT_FORMATS = {
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return EXIT_ERROR
     try:
         store = serving_store(config.replace(store=args.store))
-    except (GateError, FileNotFoundError, OSError) as error:
+    except (Refused, FileNotFoundError, OSError) as error:
         print(f"kgraph query: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     try:

@@ -48,19 +48,15 @@ class Context:
     network: str
     role: str = "query"
     root: str = field(default_factory=lambda: os.environ.get(ENV_STORE, ""))
-    _link: str | None = None
-    _store: Any = None
+    _follower: Any = None
 
     def current_store(self) -> Any:
-        """The current snapshot, re-opened when the ``current`` link has moved (one
-        ``readlink`` per use: snapshot names are never reused)."""
-        import pyoxigraph as ox
+        """The current snapshot (:class:`kgraph.snapshots.Follower`)."""
+        if self._follower is None:
+            from ..snapshots import Follower
 
-        link = os.readlink(os.path.join(self.root, "current"))
-        if link != self._link or self._store is None:
-            self._store = ox.Store.read_only(os.path.realpath(os.path.join(self.root, "current")))
-            self._link = link
-        return self._store
+            self._follower = Follower(self.root)
+        return self._follower.store()
 
 
 Send = Callable[[dict[str, Any]], None]
@@ -115,30 +111,25 @@ def query(context: Context, header: dict[str, Any]) -> tuple[dict[str, Any], byt
 
 
 def update(context: Context, header: dict[str, Any], send: Send) -> tuple[dict[str, Any], bytes]:
-    """Apply an update to a copy of the current snapshot, validate, publish.
+    """Apply an update to a copy of the current snapshot, validate, publish - the
+    service layer's path (:mod:`kgraph.service`), under the store's writer lock.
 
-    Under the store's writer lock (the one ``kgraph load`` and ``import-table
-    --apply`` take), so no update is lost.  After the ``executed`` progress note the
-    parent gives validation and publishing their own, longer allowance (a kill there
-    is harmless: a snapshot becomes ``current`` only by an atomic rename).
+    After the ``executed`` progress note the parent gives validation and publishing
+    their own, longer allowance (a kill there is harmless: a snapshot becomes
+    ``current`` only by an atomic rename).
     """
-    import pyoxigraph as ox
-
-    from ..snapshots import SnapshotStore
-    from ..validation_units import holds_plan, validate_dataset
+    from .. import service
+    from ..reports.labels import Labels
+    from ..reports.rdf import render_turtle
 
     refused = _remote_refused(context, header["text"])
     if refused:
         return refused, b""
-    snapshots = SnapshotStore(context.root)
-    with snapshots.writer_lock():
-        source = context.current_store()
-        copy = ox.Store()
-        copy.bulk_extend(source.quads_for_pattern(None, None, None, None))
-        before = len(copy)
+    config = _config(header)
+    with service.writing(context.root) as published:
         try:
-            copy.update(header["text"], base_iri=header.get("base_iri"),
-                        prefixes=header.get("prefixes"))
+            candidate = service.after_update(published, header["text"], config.base,
+                                             header.get("prefixes"))
         except SyntaxError as error:
             return {"status": 400, "error": "syntax",
                     "detail": str(error.args[0] if error.args else error)}, b""
@@ -147,28 +138,31 @@ def update(context: Context, header: dict[str, Any], send: Send) -> tuple[dict[s
         except OSError as error:
             return _remote_failure(context, error), b""
         send({"progress": True, "stage": "executed"})
-        quads = list(copy.quads_for_pattern(None, None, None, None))
-        report = validate_dataset(quads, base=header.get("base_iri") or "",
-                                  cache_dir=header.get("cache_dir"), workers=1,
-                                  protect_plan=holds_plan(source))
-        if not report.conforms:
-            from ..reports.labels import Labels
-            from ..reports.rdf import render_turtle
-
-            shown = report.capped(MAX_REPORT_RESULTS)
-            turtle = (report.turtle if shown is report and report.turtle
+        checked = service.validate(config, candidate, published, workers=1)
+        if not checked.conforms:
+            shown = checked.report.capped(MAX_REPORT_RESULTS)
+            turtle = (checked.report.turtle if shown is checked.report and shown.turtle
                       else render_turtle(shown, Labels()))
             return {"status": 422, "error": "violation", "report": shown.to_json(),
                     "detail": turtle}, b""
-        path = snapshots.publish_quads(quads, label="update")
-        summary = {
-            "snapshot": os.path.basename(path),
-            "quads_before": before,
-            "quads_after": len(quads),
-            "warnings": report.count("Warning"),
-        }
-        return {"status": 200, "media_type": "application/json", "form": "UPDATE"}, \
-            json.dumps(summary).encode()
+        before = len(published.store() or [])
+        path = service.publish(context.root, checked, published)
+    summary = {
+        "snapshot": os.path.basename(path),
+        "quads_before": before,
+        "quads_after": len(checked.quads),
+        "warnings": checked.report.count("Warning"),
+    }
+    return {"status": 200, "media_type": "application/json", "form": "UPDATE"}, \
+        json.dumps(summary).encode()
+
+
+def _config(header: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """The settings the work needs, as the web process sent them."""
+    from ..config import Config
+
+    return Config(base=header.get("base") or header.get("base_iri") or None,
+                  cache_dir=header.get("cache_dir"))
 
 
 def _remote_failure(context: Context, error: OSError) -> dict[str, Any]:
@@ -180,57 +174,53 @@ def _remote_failure(context: Context, error: OSError) -> dict[str, Any]:
 
 def validate(context: Context, header: dict[str, Any],
              payload: bytes) -> tuple[dict[str, Any], bytes]:
-    """The report on the served data with an uploaded file in place."""
-    from ..uploads import UploadError, candidate_quads
-    from ..validation_units import holds_plan
+    """The report on the served data with an uploaded file in place (a dry run)."""
+    from .. import service
+    from ..uploads import UploadError
 
-    base = header["base"]
-    store = context.current_store()
-    served = list(store.quads_for_pattern(None, None, None, None))
+    config = _config(header)
+    published = service.Published(context.root)
     try:
-        quads = candidate_quads(header["name"], payload, served, base)
+        candidate = service.with_upload(config, header["name"], payload, published)
     except UploadError as error:
         return {"status": 400, "error": "upload",
                 "problems": [_problem_json(p) for p in error.problems]}, b""
-    return _report_answer(quads, base, header.get("cache_dir"), holds_plan(store)), b""
+    return _report_answer(service.validate(config, candidate, published, workers=1)), b""
 
 
 def served_report(context: Context, header: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
-    from ..validation_units import holds_plan
+    """The report on the served snapshot (held to the plan rule when it has a plan)."""
+    from .. import service
 
-    store = context.current_store()
-    quads = list(store.quads_for_pattern(None, None, None, None))
-    return _report_answer(quads, header["base"], header.get("cache_dir"),
-                          holds_plan(store)), b""
+    config = _config(header)
+    published = service.Published(context.root)
+    candidate = service.Candidate(published.quads(), "served", published.snapshot)
+    return _report_answer(service.validate(config, candidate, published, workers=1)), b""
 
 
-def _report_answer(quads: list, base: str, cache_dir: str | None,
-                   protect_plan: bool) -> dict[str, Any]:
+def _report_answer(checked) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     from ..reports import labels_from_graph
     from ..reports.labels import labels_from_quads
     from ..reports.rdf import render_turtle
     from ..validation import load_shapes
-    from ..validation_units import validate_dataset
 
-    report = validate_dataset(quads, base=base, cache_dir=cache_dir, workers=1,
-                              protect_plan=protect_plan)
+    report = checked.report
     shown = report.capped(MAX_REPORT_RESULTS)
     mentioned = set()
     for r in shown.results:
         mentioned.update(x for x in (r.focus, r.value, r.path, r.shape) if x)
-    labels = labels_from_quads(quads).merge(labels_from_graph(load_shapes()))
+    labels = labels_from_quads(checked.quads).merge(labels_from_graph(load_shapes()))
     names = {k: v for k, v in labels.names.items() if k in mentioned}
     types = {k: v for k, v in labels.types.items() if k in mentioned}
     for classes in list(types.values()):
         for cls in classes:
             if cls in labels.names:
                 names[cls] = labels.names[cls]
-    turtle = render_turtle(shown, labels)
     return {
         "status": 200,
         "report": shown.to_json(),
         "labels": {"names": names, "types": types},
-        "turtle": turtle,
+        "turtle": render_turtle(shown, labels),
     }
 
 

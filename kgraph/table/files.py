@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from ..config import Config
-from ..dataset import SourceError, parse_sources
+from ..dataset import parse_sources
 from ..iris import PREFIXES, graph_iri
 from ..sources import Source, shipped_sources
 from .cells import escape_ooxml, is_formula_like, protect_csv
@@ -44,7 +42,6 @@ __all__ = [
     "export_table",
     "import_table",
     "table_format",
-    "table_source",
 ]
 
 
@@ -270,7 +267,7 @@ def relative_iris(turtle: str, base: str) -> str:
 
 def other_sources(config: Config, sources: list[Source] | None = None) -> list[Source]:
     """The sources of a dataset except the entries graph."""
-    from ..gate import config_sources
+    from ..service import config_sources
 
     sources = sources if sources is not None else config_sources(config)
     entries = graph_iri(config.base, ENTRIES)
@@ -280,34 +277,6 @@ def other_sources(config: Config, sources: list[Source] | None = None) -> list[S
 def context_for(config: Config, sources: list[Source] | None = None) -> PlanContext:
     """The plan context from the dataset's graphs other than the entries graph."""
     return build_context(parse_sources(other_sources(config, sources), config.base), config.base)
-
-
-def entries_source(
-    config: Config, triples: Iterable[ox.Triple], directory: str | None = None
-) -> Source:
-    """A temporary Turtle file holding an entries graph, as a source for the gate."""
-    fd, name = tempfile.mkstemp(prefix="kgraph-entries-", suffix=".ttl", dir=directory)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(entries_turtle(triples, config.base))
-    return Source(Path(name), ox.RdfFormat.TURTLE, graph_iri(config.base, ENTRIES))
-
-
-def table_source(path: Path, config: Config) -> Source:
-    """A spreadsheet read into a temporary entries file (the caller removes it)."""
-    try:
-        context = context_for(config)
-    except SourceError as error:
-        raise TableError(
-            [
-                CellError(
-                    Where(path.name),
-                    f"データを読めません：{error}",
-                    f"cannot read the data: {error}",
-                )
-            ]
-        ) from error
-    triples = import_table(path.read_bytes(), path.name, context)
-    return entries_source(config, triples)
 
 
 def shipped_entries(config: Config) -> list[ox.Triple]:

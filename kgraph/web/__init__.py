@@ -15,6 +15,7 @@ import importlib
 from flask import Flask
 
 from ..config import Config
+from . import accesslog, errors
 from .state import AppState
 from .wsgi import ConfiguredHost
 
@@ -43,6 +44,8 @@ def create_app(config: Config | None = None, state: AppState | None = None) -> F
     app = Flask("kgraph", template_folder="templates", static_folder="static")
     app.config["MAX_CONTENT_LENGTH"] = max(config.max_body_bytes, config.max_upload_bytes)
     app.extensions["kgraph"] = state or AppState.start(config)
+    errors.install(app)  # every answer's errors, in the reader's language
+    accesslog.install(app)  # one line per request
     for name in BLUEPRINTS:
         module = importlib.import_module(f"kgraph.web.{name}")
         app.register_blueprint(module.bp)
@@ -76,13 +79,11 @@ def serving_app():  # type: ignore[no-untyped-def]
     published."""
     from ..orphans import die_with_parent
     from .front import RSGIFront
-    from .sandboxes import query_pool
 
     die_with_parent()  # a worker never outlives the server's main process
     config = Config.from_env()
     state = AppState.start(config)
-    if not config.sparql_backend:
-        query_pool(state)  # started before the first request needs them
+    state.backend.start()  # sandboxes ready before the first request needs them
     app = create_app(config, state)
     return RSGIFront(app, threads=config.threads, body_timeout=config.body_timeout,
                      body_limit=app.config["MAX_CONTENT_LENGTH"])

@@ -15,7 +15,6 @@ the configured base, like the instance IRIs.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -28,7 +27,6 @@ from . import rdfmedia
 from .dumps import DUMPS, data_version
 from .i18n import get_lang
 from .labels import RDF_TYPE, RDFS_LABEL, Labeller, pick
-from .mirror import page_store
 from .pages import html_page
 from .state import AppState, current_state
 
@@ -101,24 +99,10 @@ class Stats:
         return len(self.resources)
 
 
-# The statistics of the current data, with the state and version they belong to (the
-# state object itself: a freed state's id may be reused by another).
-_stats: tuple[AppState, str, Stats] | None = None
-_stats_lock = threading.Lock()
-
-
 def dataset_stats(state: AppState) -> Stats:
     """The statistics of the served data (computed once per data version)."""
-    global _stats
-    tag = data_version(state).tag
-    with _stats_lock:
-        cached = _stats
-    if cached is not None and cached[0] is state and cached[1] == tag:
-        return cached[2]
-    found = compute_stats(page_store(state), uri_space(state))
-    with _stats_lock:
-        _stats = (state, tag, found)
-    return found
+    return state.per_version("dataset-stats",
+                             lambda: compute_stats(state.reader(), uri_space(state)))
 
 
 def compute_stats(store: ox.Store, space: str) -> Stats:
@@ -226,7 +210,7 @@ class Addresses:
 
 def dataset_iri(state: AppState) -> str:
     """The dataset the data describes (a ``dcat:Dataset`` in the URI space)."""
-    store = page_store(state)
+    store = state.reader()
     space = uri_space(state)
     found = sorted(
         q.subject.value
@@ -260,7 +244,7 @@ def _dataset_titles(store: ox.Store, dataset: str) -> list[ox.Literal]:
 
 def void_triples(state: AppState) -> list[ox.Triple]:
     """The VoID description of the served dataset."""
-    store = page_store(state)
+    store = state.reader()
     stats = dataset_stats(state)
     where = Addresses(state.config.base)
     dataset = dataset_iri(state)
@@ -336,7 +320,7 @@ def _fragment(iri: str) -> str:
 
 def dcat_triples(state: AppState) -> list[ox.Triple]:
     """The DCAT-AP 3.0.1 catalogue: catalogue, dataset, distributions, data service."""
-    store = page_store(state)
+    store = state.reader()
     where = Addresses(state.config.base)
     dataset = dataset_iri(state)
     ds = N(dataset)
@@ -537,7 +521,7 @@ def _term_rows(counts: Iterable[tuple[str, int]]) -> list[dict[str, object]]:
     """Rows of the VoID page's partition tables, in the reader's language."""
     from .linkeddata import local_href
 
-    labeller, lang = Labeller(page_store(current_state())), get_lang()
+    labeller, lang = Labeller(current_state().reader()), get_lang()
     return [{"href": local_href(term), "label": labeller.label(term, lang),
              "short": compact(term), "count": n} for term, n in counts]
 
@@ -588,7 +572,7 @@ class Overview:
 def _overview(state: AppState) -> Overview:
     from .linkeddata import local_href
 
-    store = page_store(state)
+    store = state.reader()
     lang = get_lang()
     labeller = Labeller(store)
     dataset = dataset_iri(state)

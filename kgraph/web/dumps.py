@@ -12,10 +12,6 @@ content) and a ``Last-Modified`` from the served data version; ``If-None-Match``
 
 from __future__ import annotations
 
-import hashlib
-import os
-import threading
-import time
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,10 +22,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
 
-from ..gate import config_sources
 from ..iris import PREFIXES
-from ..snapshots import SnapshotStore
-from .mirror import page_store
 from .pages import html_page
 from .state import AppState, current_state
 
@@ -84,56 +77,11 @@ class DataVersion:
     modified: datetime
 
 
-# The last computed version with the state and store it belongs to.  The objects
-# themselves are held (not their ids): an id is reused once its object is freed, and
-# a new store at an old address must not inherit the old store's ETag.
-_cached: tuple[AppState, ox.Store, DataVersion, float] | None = None
-#: A remote backend (``--sparql-backend``) may change behind our back: its content
-#: hash is taken again when older than this.
-REMOTE_VERSION_SECONDS = 60.0
-_cached_lock = threading.Lock()
-
-
 def data_version(state: AppState) -> DataVersion:
-    """The served data's version: the current snapshot's name and publication time.
-
-    A store that is only in memory (tests) or a remote backend is identified by a
-    content hash instead of the process start time, so that equal data gives equal
-    ETags.  Computed once per store handle (a new snapshot opens a new handle), and
-    every minute for a remote backend.
-    """
-    global _cached
-    store = state.store
-    with _cached_lock:
-        cached = _cached
-    if (cached is not None and cached[0] is state and cached[1] is store
-            and (isinstance(store, ox.Store) or time.monotonic() < cached[3])):
-        return cached[2]
-    root = state.store_root or state.config.store
-    if root and (current := SnapshotStore(root).current()):
-        version = DataVersion(current.name, _mtime(current.stat().st_mtime))
-    else:
-        version = DataVersion(_content_hash(store), _sources_modified(state))
-    with _cached_lock:  # only the current store matters
-        _cached = (state, store, version, time.monotonic() + REMOTE_VERSION_SECONDS)
-    return version
-
-
-def _content_hash(store: ox.Store) -> str:
-    digest = hashlib.sha256()
-    for line in sorted(str(quad) for quad in store.quads_for_pattern(None, None, None, None)):
-        digest.update(line.encode())
-        digest.update(b"\n")
-    return digest.hexdigest()[:32]
-
-
-def _sources_modified(state: AppState) -> datetime:
-    """The newest source file's time, else the time the server started."""
-    try:
-        times = [os.stat(s.path).st_mtime for s in config_sources(state.config)]
-    except OSError:
-        times = []
-    return _mtime(max(times) if times else state.started)
+    """The served data's version: its backend's identifier (a snapshot's name, or a
+    remote engine's content hash) and when it last changed."""
+    tag, modified = state.backend.version()
+    return DataVersion(tag, _mtime(modified))
 
 
 def _mtime(seconds: float) -> datetime:
@@ -201,7 +149,7 @@ def download(name: str) -> Response:
         raise NotFound()
     state = current_state()
     version = data_version(state)
-    store = page_store(state)
+    store = state.reader()
     response = Response(gzip_stream(serialized_chunks(store, dump)), mimetype=GZIP)
     # Never buffer the generator (Werkzeug would, to compute a Content-Length).
     response.implicit_sequence_conversion = False

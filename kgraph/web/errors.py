@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from flask import Flask, Request, Response, request
 from werkzeug.exceptions import HTTPException
 
+from ..engine.remote import BackendError, BackendTimeout, BackendUnavailable
 from .accesslog import escape
 from .i18n import COOKIE as LANG_COOKIE
 from .i18n import PARAM as LANG_PARAM
@@ -111,7 +112,18 @@ def error_response(code: int, message: Message, detail: str = "") -> Response:
 def install(app: Flask) -> None:
     """Register the handlers on the application."""
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(BackendError, handle_backend_error)
     app.register_error_handler(Exception, handle_unexpected)
+
+
+def handle_backend_error(error: BackendError) -> Response:
+    """A remote engine that failed (502) or is down (503), on whatever page."""
+    from .work import MSG
+
+    if isinstance(error, BackendUnavailable | BackendTimeout):
+        return handle_http_error(ApiError(503, MSG["backend_down"], cause=str(error),
+                                          headers={"Retry-After": "10"}))
+    return handle_http_error(ApiError(502, MSG["backend_failed"], cause=str(error)))
 
 
 def handle_http_error(error: HTTPException) -> Response:

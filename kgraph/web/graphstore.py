@@ -47,7 +47,7 @@ def serve_graph(params: Params) -> Response:
             raise ApiError(400, MSG["iri"].format(name="graph", value=graph)) from None
     media_type = negotiate(request, RDF_TYPES)
     state = current_state()
-    store = state.store
+    store = state.reader()
     if graph is not None and not store.contains_named_graph(ox.NamedNode(graph)):
         raise ApiError(404, MSG["no_graph"].format(iri=graph))
     etag = hashlib.sha256(

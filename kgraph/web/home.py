@@ -22,7 +22,6 @@ from .dumps import DUMPS, data_version
 from .i18n import get_lang
 from .labels import RDF_TYPE, Labeller
 from .linkeddata import local_href
-from .mirror import page_store
 from .pages import html_page
 from .state import current_state
 
@@ -39,7 +38,7 @@ START_CLASSES = (KGO + "ClimateActionPlan", KGO + "BasicDirection", KGO + "Polic
 @bp.get("/")
 def index() -> Response:
     state = current_state()
-    store = page_store(state)
+    store = state.reader()
     lang = get_lang()
     labeller = Labeller(store)
     view = _overview(state)

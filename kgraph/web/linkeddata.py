@@ -21,7 +21,6 @@ from . import rdfmedia
 from .describe import build_view, describe, exists
 from .i18n import get_lang
 from .labels import Labeller
-from .mirror import page_store
 from .pages import html_page
 from .state import current_state
 
@@ -72,7 +71,7 @@ def _spellings(path: str) -> list[str]:
 @bp.get(f"/{INSTANCE_ROOT}<path:rest>")
 def resource(rest: str) -> Response:
     state = current_state()
-    store = page_store(state)
+    store = state.reader()
     resolved = _resolve(store, state.config.base + INSTANCE_ROOT, rest)
     if resolved is None:
         raise NotFound()

@@ -40,7 +40,6 @@ from ..validation import _path as shacl_path
 from . import rdfmedia
 from .dumps import data_version
 from .i18n import get_lang
-from .mirror import page_store
 from .pages import html_page
 from .state import AppState, current_state
 
@@ -57,7 +56,7 @@ VANN = rdflib.Namespace("http://purl.org/vocab/vann/")
 
 def ontology_triples(state: AppState) -> list[ox.Triple]:
     """The ontology as served: the store's ontology graph, else ``ontology/*.ttl``."""
-    store = page_store(state)
+    store = state.reader()
     graph = ox.NamedNode(graph_iri(state.config.base, "ontology"))
     triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
     if triples:

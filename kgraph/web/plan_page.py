@@ -319,7 +319,7 @@ def _direction_no(numeral: str, lang: str) -> str:
 @bp.get("/plan")
 def plan() -> Response:
     lang = get_lang()
-    picture = build_picture(current_state().store, lang)
+    picture = build_picture(current_state().reader(), lang)
     return html_page(
         "frontdoor/plan.html",
         picture=picture,

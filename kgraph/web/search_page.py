@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from ..iris import KGO
-from ..search import MAX_QUERY_CHARS, RAW, TEXT, Hit, IndexCache, SearchIndex, terms_of
+from ..search import MAX_QUERY_CHARS, RAW, TEXT, Hit, SearchIndex, terms_of
 from . import conneg
 from .frontdoor_i18n import FRONTDOOR_MESSAGES  # noqa: F401  (registers the UI strings)
 from .i18n import get_lang, t
@@ -27,7 +27,6 @@ bp = Blueprint("search_page", __name__)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 MAX_SNIPPETS = 3
-EXTENSION = "kgraph.search"
 PARENTS = (ox.NamedNode(KGO + "activity"), ox.NamedNode(KGO + "subActivity"))
 
 
@@ -41,10 +40,9 @@ class BadSearch(ValueError):
 
 
 def search_index() -> SearchIndex:
-    """The served snapshot's index (built on first use, rebuilt on a new snapshot)."""
-    cache = current_app.extensions.setdefault(EXTENSION, IndexCache())
+    """The served data's index (built on first use, rebuilt on a new version)."""
     state = current_state()
-    return cache.get(state.store, state.snapshot_id)
+    return state.per_version("search-index", lambda: SearchIndex.build(state.reader()))
 
 
 @bp.get("/search")
@@ -65,7 +63,7 @@ def search() -> Response:
         return _page(query, [], 0, DEFAULT_LIMIT, lang, error=message, status=400)
     hits = search_index().search(query) if terms_of(query) else []
     if media == conneg.JSON:
-        store = current_state().store
+        store = current_state().reader()
         labeller = Labeller(store)
         return _json({
             "query": query,
@@ -99,7 +97,7 @@ def _json(body: dict[str, object], status: int = 200) -> Response:
 
 def _page(query: str, hits: list[Hit], total: int, limit: int, lang: str,
           error: str | None = None, status: int = 200) -> Response:
-    store = current_state().store
+    store = current_state().reader()
     labeller = Labeller(store)
     results = [_view(hit, labeller, store, lang) for hit in hits]
     response = html_page(

@@ -11,8 +11,6 @@ snapshot.  Served as Turtle, JSON-LD, RDF/XML or N-Triples by ``Accept``; a brow
 
 from __future__ import annotations
 
-import threading
-
 import pyoxigraph as ox
 from flask import Response, request
 
@@ -38,17 +36,12 @@ RESULT_FORMATS = (
     "RDF_XML",
 )
 
-_counts: dict[str, tuple[int, dict[str, int]]] = {}
-_counts_lock = threading.Lock()
-
-
 def graph_counts(state: AppState) -> tuple[int, dict[str, int]]:
-    """(distinct triples of the union, {named graph: triples}) for the served snapshot."""
-    key = f"{state.store_root}:{state.snapshot_id}"
-    with _counts_lock:
-        if key in _counts:
-            return _counts[key]
-    store = state.store
+    """(distinct triples of the union, {named graph: triples}) for the served data."""
+    return state.per_version("graph-counts", lambda: _graph_counts(state.reader()))
+
+
+def _graph_counts(store) -> tuple[int, dict[str, int]]:  # type: ignore[no-untyped-def]
     per_graph = {
         s["g"].value: int(s["n"].value)
         for s in store.query(
@@ -61,9 +54,7 @@ def graph_counts(state: AppState) -> tuple[int, dict[str, int]]:
         use_default_graph_as_union=True,
     )
     total = int(next(iter(union))["n"].value)
-    with _counts_lock:
-        _counts[key] = (total, dict(sorted(per_graph.items())))
-    return _counts[key]
+    return total, dict(sorted(per_graph.items()))
 
 
 def description(state: AppState, endpoint: str) -> list[ox.Triple]:

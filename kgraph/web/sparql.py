@@ -50,7 +50,7 @@ from ..engine import isolation
 from ..engine.results import Dataset, Outcome
 from ..engine.sparql_text import MAX_NESTING, QUERY_FORMS, Analysis, analyse, nesting_depth, tokens
 from ..iris import PREFIXES
-from . import accesslog, errors, sandboxes
+from . import errors, work
 from .conneg import (
     FORM,
     RDF_TYPES,
@@ -144,15 +144,6 @@ MSG = {
         "A remote SPARQL service (SERVICE) could not be used:",
         "リモートの SPARQL サービス（SERVICE）を利用できませんでした:",
     ),
-    "backend_failed": M(
-        "The SPARQL backend this server reads from failed:",
-        "このサーバーが読み込む SPARQL バックエンドでエラーが発生しました:",
-    ),
-    "backend_update": M(
-        "This server serves from a remote SPARQL backend; send updates to the backend itself.",
-        "このサーバーはリモートの SPARQL バックエンドからデータを提供しています。"
-        "更新はバックエンドに直接送ってください。",
-    ),
     "updates_off": M(
         "Updates are disabled on this server (no operator token is configured).",
         "このサーバーでは更新は無効です（運用者トークンが設定されていません）。",
@@ -191,15 +182,8 @@ def _msg(key: str, **values: object) -> Message:
 
 
 # ---------------------------------------------------------------------------
-# Set-up: error handlers, access log and CORS come with this blueprint.
+# CORS for the protocol
 # ---------------------------------------------------------------------------
-
-
-@bp.record_once
-def _setup(setup_state) -> None:  # type: ignore[no-untyped-def]
-    app = setup_state.app
-    errors.install(app)
-    accesslog.install(app)
 
 
 def _allowed_methods() -> str:
@@ -453,11 +437,8 @@ def check_nesting(text: str, kind: str, kind_ja: str) -> None:
 
 def remote_calls_contained(state: AppState) -> bool:
     """Whether the engine that would run a SERVICE or LOAD is held to the allow-list
-    by construction: the local sandboxes when isolation works; a remote backend
-    only when the operator allow-listed hosts (its own isolation is then theirs)."""
-    if state.config.sparql_backend:
-        return bool(state.config.allowed_hosts)
-    return sandboxes.network_mode(state) != isolation.NONE
+    by construction (see :meth:`kgraph.engine.backend.Backend.network`)."""
+    return state.backend.network() != isolation.NONE
 
 
 def check_remotes(text: str, analysis: Analysis, state: AppState) -> None:
@@ -466,7 +447,7 @@ def check_remotes(text: str, analysis: Analysis, state: AppState) -> None:
     sandbox from reaching other hosts is its isolation (:mod:`kgraph.engine.isolation`);
     where no isolation works, every text that could name a remote is refused."""
     if isolation.names_remote(text) and not remote_calls_contained(state):
-        raise ApiError(400, sandboxes.MSG["remote_unavailable"])
+        raise ApiError(400, work.MSG["remote_unavailable"])
     allowed = {h.lower() for h in state.config.allowed_hosts}
     for remote in analysis.remotes:
         if remote.iri is None or not remote.iri.lower().startswith(("http://", "https://")):
@@ -489,13 +470,9 @@ def run_query(operation: Operation) -> Response:
     analysis = analyse_query(operation.text, config.base)
     check_remotes(operation.text, analysis, state)
     result_type, graph_type = _negotiate_query(analysis.form, params)
-    if config.sparql_backend:
-        outcome = _forward(config, operation.text, analysis, dataset, result_type, graph_type,
-                           budget)
-        return outcome_response(outcome, config.max_rows)
     message = {
-        "op": "query",
         "text": operation.text,
+        "form": analysis.form,
         "default_graphs": dataset.default_graphs,
         "named_graphs": dataset.named_graphs,
         "has_dataset_clause": analysis.has_dataset_clause,
@@ -505,8 +482,7 @@ def run_query(operation: Operation) -> Response:
         "base_iri": config.base,
         "prefixes": PREFIXES,
     }
-    outcome = call_sandbox(state, "query", message, budget)
-    return outcome_response(outcome, config.max_rows)
+    return outcome_response(work.query(state, message, budget), config.max_rows)
 
 
 #: Words that can start a dataset clause, a remote call or a USING/WITH.  The lexer
@@ -607,32 +583,6 @@ def _negotiate_query(form: str | None, params: Params) -> tuple[str | None, str 
     return choices[0], choices[1]
 
 
-def _forward(config, text, analysis, dataset, result_type, graph_type, budget) -> Outcome:  # type: ignore[no-untyped-def]
-    """Run the query on the remote backend (``--sparql-backend``)."""
-    from .remote import BackendError, BackendTimeout, forward_query
-
-    try:
-        return forward_query(
-            config.sparql_backend, text, form=analysis.form, dataset=dataset,
-            result_type=result_type, graph_type=graph_type, max_rows=config.max_rows,
-            base_iri=config.base, prefixes=PREFIXES, budget=budget,
-        )
-    except BackendTimeout:
-        raise ApiError(503, sandboxes.MSG["budget"].format(
-            work="query", work_ja="クエリ", budget=f"{budget:g}")) from None
-    except BackendError as error:
-        raise ApiError(502, _msg("backend_failed"), str(error)) from None
-
-
-def call_sandbox(state: AppState, kind: str, message: dict, budget: float,
-                 on_progress=None) -> Outcome:  # type: ignore[no-untyped-def]
-    """Run a query or an update in a sandbox; its answer as an :class:`Outcome`."""
-    if state.config.sparql_backend:  # updates need the local store and its gate
-        raise ApiError(501, _msg("backend_update"))
-    header, body = sandboxes.run(state, kind, message, budget=budget, on_progress=on_progress)
-    return Outcome.from_frame(header, body)
-
-
 def outcome_response(outcome: Outcome, max_rows: int) -> Response:
     """Turn an executor's outcome into a response or an error."""
     if outcome.status == 200:
@@ -648,7 +598,7 @@ def outcome_response(outcome: Outcome, max_rows: int) -> Response:
         offers = RDF_TYPES if outcome.form == "CONSTRUCT" else RESULT_TYPES
         raise NotAcceptable(offers, request.headers.get("Accept", "*/*"))
     if outcome.error in ("remote-refused", "remote-unavailable"):
-        raise ApiError(400, sandboxes.MSG["remote_unavailable"]
+        raise ApiError(400, work.MSG["remote_unavailable"]
                        if outcome.error == "remote-unavailable" else _msg("remote_refused"))
     if outcome.status < 500:
         raise ApiError(outcome.status, _msg("query_error"), outcome.detail)

@@ -1,15 +1,16 @@
-"""What every request handler shares: the config, the store and the served report.
+"""What every request handler shares: the config, the backend and per-version caches.
 
-Every process of the server (its worker processes, and the
-sandboxes of :mod:`kgraph.engine.sandbox`) reads the same immutable on-disk snapshot
-(:mod:`kgraph.snapshots`).  With ``--store DIR`` that is the operator's store; without
-it, :meth:`AppState.start` validates the configured files and publishes them into a
-temporary snapshot store that lives as long as the process that made it.  A
-published SPARQL Update makes a new snapshot ``current``, and every process follows
-the link on its next request.
+The served data is a :class:`~kgraph.engine.backend.Backend`: the local snapshot
+store (``--store DIR``; without it, :meth:`AppState.start` validates the configured
+files and publishes them into a temporary snapshot store that lives as long as the
+process that made it), or a remote SPARQL engine (``--sparql-backend``).  Handlers
+read through :meth:`AppState.reader` and never ask which it is.
 
-The read-only store handle is opened per process (a handle must not cross a fork),
-so an ``AppState`` made in the server's main process is safe in its workers.
+Values derived from the served data (catalogue statistics, the search index, the
+service description, the served report, ...) are kept by :meth:`AppState.per_version`,
+one entry per name, recomputed when the data's version changes: the state owns them,
+and they die with it.  Store handles are opened per process (a handle must not cross
+a fork), so a state made in the server's main process is safe in its workers.
 """
 
 from __future__ import annotations
@@ -21,51 +22,103 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from ..config import Config
-from ..gate import prepare
+from ..engine.backend import Backend, LocalBackend, RemoteBackend, local_env
+from ..service import prepare
 from ..snapshots import SnapshotStore
 from ..validation import Report
+
+T = TypeVar("T")
 
 
 @dataclass
 class AppState:
-    """The served dataset.  With an on-disk store, follows the ``current`` snapshot.
-
-    Tests may build one around an in-memory store (``AppState(config, None, store)``);
-    the SPARQL endpoint then publishes a temporary snapshot of it for its executors.
-    """
+    """The served data and what the server keeps about it."""
 
     config: Config
-    report: Report | None
-    _store: ox.Store | None
-    _snapshot: str | None = None
-    started: float = field(default_factory=time.time)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    #: The snapshot store directory every process reads (``None``: only ``_store``).
+    backend: Backend
+    #: The report of the data validated at start (``None`` when opened from a store).
+    report: Report | None = None
+    #: The local snapshot store every process reads (``None``: a remote backend).
     store_root: str | None = None
-    #: True when ``store_root`` is a temporary directory made by this state.
-    temporary: bool = False
-    _pid: int = field(default_factory=os.getpid)
-    #: The text of the ``current`` link when ``_store`` was opened.
-    _link: str | None = None
-    #: (snapshot handle, its in-memory copy) kept by :mod:`kgraph.web.mirror`; it lives
-    #: and dies with the state.
-    mirror: tuple[ox.Store, ox.Store] | None = field(default=None, repr=False, compare=False)
-    #: Values computed once per state (see :meth:`cached`).
-    _values: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+    started: float = field(default_factory=time.time)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _values: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def cached(self, key: str) -> object | None:
-        """A value remembered for the life of this state (and this process)."""
+    @classmethod
+    def start(cls, config: Config) -> AppState:
+        """Open the configured backend, or validate the configured files into a
+        temporary snapshot store."""
+        if config.sparql_backend:
+            return cls(config, RemoteBackend(config.sparql_backend, config.base,
+                                             config.query_timeout, config.allowed_hosts))
+        if config.store:
+            snapshots = SnapshotStore(config.store)
+            if snapshots.current() is None:
+                raise FileNotFoundError(
+                    f"{config.store}: no published snapshot (run `kgraph load --store DIR`)"
+                )
+            _recover(snapshots)
+            return cls.local(config, str(snapshots.root))
+        checked = prepare(config)
+        state = cls.local(config, temporary_store(checked.quads))
+        state.report = checked.report
+        return state
+
+    @classmethod
+    def local(cls, config: Config, root: str) -> AppState:
+        """A state serving the snapshot store at ``root``."""
+        backend = LocalBackend(
+            root, executors=config.executors, validators=config.validators,
+            query_memory=config.query_memory_mb << 20,
+            validation_memory=config.validation_memory_mb << 20,
+            allowed_hosts=config.allowed_hosts, env=local_env(sandbox_settings(config)),
+        )
+        return cls(config, backend, store_root=root)
+
+    @classmethod
+    def for_store(cls, config: Config, store: ox.Store) -> AppState:
+        """A state serving a copy of an in-memory store (tests)."""
+        quads = list(store.quads_for_pattern(None, None, None, None))
+        return cls.local(config, temporary_store(quads))
+
+    # The data ----------------------------------------------------------------
+
+    def reader(self) -> Any:
+        """What pages read (an in-memory copy of a small local snapshot, the snapshot,
+        or the remote engine); within a request, always the same one."""
+        if not has_request_context():
+            return self.backend.reader()
+        found = getattr(g, "kgraph_reader", None)
+        if found is None or found[0] is not self:
+            found = (self, self.backend.reader())
+            g.kgraph_reader = found
+        return found[1]
+
+    @property
+    def snapshot_id(self) -> str:
+        """Identifies the served data (for ETags): a snapshot name or a content hash."""
+        return self.backend.version()[0]
+
+    def per_version(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per version of the served data (and per process)."""
+        version = self.backend.version()[0]
+        key = f"version:{name}"
         found = self._values.get(key)
-        return found[1] if isinstance(found, tuple) and found[0] == os.getpid() else None
+        if found is not None and found[0] == (os.getpid(), version):
+            return found[1]
+        value = compute()
+        self._values[key] = ((os.getpid(), version), value)
+        return value
 
-    def remember(self, key: str, value: object) -> None:
-        self._values[key] = (os.getpid(), value)
+    # The server --------------------------------------------------------------
 
     @property
     def fairness(self):  # type: ignore[no-untyped-def]
@@ -98,74 +151,15 @@ class AppState:
             self._values["run_dir"] = found
         return str(found)
 
-    @classmethod
-    def start(cls, config: Config) -> AppState:
-        """Open the configured store, or validate the configured files into a temporary one.
 
-        With a SPARQL backend there is no local store: pages read through
-        :class:`~kgraph.web.remote.RemoteStore`.
-        """
-        if config.sparql_backend:
-            from .remote import RemoteStore
-
-            return cls(config, None, RemoteStore(config.sparql_backend, config.query_timeout))  # type: ignore[arg-type]
-        if config.store:
-            snapshots = SnapshotStore(config.store)
-            if snapshots.current() is None:
-                raise FileNotFoundError(
-                    f"{config.store}: no published snapshot (run `kgraph load --store DIR`)"
-                )
-            _recover(snapshots)
-            return cls(config, None, None, store_root=str(snapshots.root))
-        candidate = prepare(config)
-        root = temporary_store(candidate.quads)
-        return cls(config, candidate.report, None, store_root=root, temporary=True)
-
-    @property
-    def store(self) -> ox.Store:
-        """The store to read; re-opened when a new snapshot has been published."""
-        if self.store_root is None:
-            assert self._store is not None
-            return self._store
-        # One readlink per access (a few µs; resolving the path costs ~90 µs): snapshot
-        # names are never reused, so the same link text means the same snapshot.
-        try:
-            link = os.readlink(os.path.join(self.store_root, "current"))
-        except OSError:
-            link = None
-        pid = os.getpid()
-        if link != self._link or pid != self._pid or self._store is None:
-            with self._lock:
-                if link != self._link or pid != self._pid or self._store is None:
-                    current = SnapshotStore(self.store_root).current()
-                    if current is not None:
-                        self._store = ox.Store.read_only(str(current))
-                        self._snapshot = str(current)
-                        self._link = link
-                        self._pid = pid
-        assert self._store is not None
-        return self._store
-
-    def snapshot_root(self) -> str:
-        """The snapshot store directory, published from the in-memory store if need be."""
-        if self.store_root is None:
-            with self._lock:
-                if self.store_root is None:
-                    assert self._store is not None
-                    quads = list(self._store.quads_for_pattern(None, None, None, None))
-                    self.store_root = temporary_store(quads)
-                    self.temporary = True
-                    self._store = None
-        return self.store_root
-
-    @property
-    def snapshot_id(self) -> str:
-        """Identifies the served data (for ETags): snapshot name or process start."""
-        if self.store_root is not None:
-            self.store  # noqa: B018 - follow `current` first
-        if self._snapshot:
-            return os.path.basename(self._snapshot)
-        return f"mem-{int(self.started)}"
+def sandbox_settings(config: Config) -> dict[str, str]:
+    """The settings a sandbox reads (never the operator token)."""
+    return {
+        "KGRAPH_LOG_LEVEL": config.log_level,
+        "KGRAPH_CACHE_MAX_MB": str(config.cache_max_mb),
+        "KGRAPH_SHACL_ENGINE": config.shacl_engine,
+        "KGRAPH_NETWORK_ISOLATION": config.network_isolation,
+    }
 
 
 def _recover(snapshots: SnapshotStore) -> None:

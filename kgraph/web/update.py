@@ -27,7 +27,7 @@ from flask import Response, request
 from ..engine.results import Outcome
 from ..engine.sparql_text import add_using, analyse
 from ..iris import PREFIXES
-from . import sandboxes
+from . import work
 from .conneg import JSON, PLAIN, TURTLE, negotiate
 from .errors import ApiError, language
 from .sparql import (
@@ -86,14 +86,12 @@ def run_update(operation: Operation) -> Response:
     message = {
         "op": "update",
         "text": text,
-        "base_iri": config.base,
+        "base": config.base,
         "prefixes": PREFIXES,
         "cache_dir": config.cache_dir,
     }
-    if config.sparql_backend:  # updates need the local store and its gate
-        raise ApiError(501, MSG["backend_update"])
-    header, body = sandboxes.run(state, "update", message, budget=budget,
-                                 on_progress=lambda note: VALIDATION_ALLOWANCE)
+    header, body = work.run(state, "update", message, budget=budget,
+                            on_progress=lambda note: VALIDATION_ALLOWANCE)
     if header.get("status") == 200:
         response = Response(body, status=200)
         response.headers["Content-Type"] = "application/json; charset=utf-8"

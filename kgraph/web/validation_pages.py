@@ -9,7 +9,7 @@ XLSX) and reports on the served dataset with that file in place (see
 ``POST``.
 
 The web process only receives the bytes and renders the answer: parsing and
-validating happen in a validation sandbox (:mod:`kgraph.web.sandboxes`), with a
+validating happen in a validation sandbox (:mod:`kgraph.web.work`), with a
 time budget (``--validation-timeout``), a memory cap (``--validation-memory-mb``),
 one validation per client at a time, and no network.  Reports are cached on disk
 per validation unit by the sandbox (a cap on the cache's size evicts the least
@@ -19,8 +19,6 @@ recently used); the served snapshot's report is also kept in memory.
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -31,7 +29,7 @@ from ..reports.strings import t
 from ..table.errors import CellError, Where
 from ..uploads import KNOWN_SUFFIXES, UploadError, clean_name, problem
 from ..validation import Report
-from . import sandboxes
+from . import work
 from .conneg import HTML, JSON, TURTLE, negotiate
 from .i18n import get_lang
 from .linkeddata import local_href
@@ -53,10 +51,6 @@ UPLOAD_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
 }
 
-_lock = threading.Lock()
-#: Reports of served snapshots, newest last (a few: snapshots change rarely).
-_served: OrderedDict[str, tuple[Report, Labels, str]] = OrderedDict()
-SERVED_KEPT = 4
 
 
 @bp.route("/validation", methods=["GET", "POST"])
@@ -91,28 +85,23 @@ def _validation() -> Response:
 def served_report() -> tuple[Report, Labels, str]:
     """The report of the served snapshot (computed once per snapshot)."""
     state = current_state()
-    key = f"{state.snapshot_root()}:{state.snapshot_id}"
-    with _lock:
-        found = _served.get(key)
-    if found is None:
-        header, _ = sandboxes.run(
+
+    def compute() -> tuple[Report, Labels, str]:
+        header, _ = work.run(
             state, "validation",
             {"op": "served_report", "base": state.config.base,
              "cache_dir": state.config.cache_dir},
             budget=max(state.config.validation_timeout, 300.0),
         )
-        found = _report_of(header)
-        with _lock:
-            _served[key] = found
-            while len(_served) > SERVED_KEPT:
-                _served.popitem(last=False)
-    return found
+        return _report_of(header)
+
+    return state.per_version("served-report", compute)
 
 
 def report_on_upload(name: str, data: bytes) -> tuple[Report, Labels, str]:
     """The report on the served data with ``data`` (a file called ``name``) in place."""
     state = current_state()
-    header, _ = sandboxes.run(
+    header, _ = work.run(
         state, "validation",
         {"op": "validate", "name": name, "base": state.config.base,
          "cache_dir": state.config.cache_dir},
@@ -127,7 +116,7 @@ def report_on_upload(name: str, data: bytes) -> tuple[Report, Labels, str]:
 def _report_of(header: dict[str, Any]) -> tuple[Report, Labels, str]:
     """A sandbox's answer as plain objects (it is read as data, never run)."""
     if header.get("status") != 200:
-        raise sandboxes.unreadable(header)
+        raise work.unreadable(header)
     try:
         report = Report.from_json(header["report"])
         found = header.get("labels") or {}
@@ -138,7 +127,7 @@ def _report_of(header: dict[str, Any]) -> tuple[Report, Labels, str]:
         )
         return report, labels, str(header.get("turtle", ""))
     except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise sandboxes.unreadable(header, error) from None
+        raise work.unreadable(header, error) from None
 
 
 def _problem_from(data: dict[str, Any]) -> CellError:

@@ -1,0 +1,153 @@
+"""The web layer's one door to the backend's work: queries, updates, validations.
+
+Every piece of work a client asks for goes through :func:`query` or :func:`run`,
+which hold the client's fair-share slot (:mod:`kgraph.web.fairness`), hand the work
+to the backend (:mod:`kgraph.engine.backend`: a sandbox, or a remote engine) and
+turn each way it can fail into an answer in the client's language: over its time
+budget or memory allowance 503; nothing free 503 with ``Retry-After``; a sandbox
+that crashed on the input 422 (nothing changed, nothing else affected); a remote
+engine that fails 502, one that is down 503; what the backend cannot do 501.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import request
+
+from ..engine.backend import NotSupported
+from ..engine.remote import BackendError, BackendTimeout, BackendUnavailable
+from ..engine.results import Outcome
+from ..engine.sandbox import BudgetExceeded, MemoryExceeded, PoolBusy, SandboxCrashed
+from .errors import STATUS_MESSAGES, ApiError, Message
+from .state import AppState
+
+log = logging.getLogger("kgraph.work")
+
+MSG = {
+    "budget": Message(
+        "The {work} ran longer than its time budget of {budget} s and was stopped. "
+        "Narrow it (LIMIT, more specific patterns, a smaller file) or ask the operator "
+        "for a longer budget.",
+        "{work_ja}が制限時間 {budget} 秒を超えたため停止しました。LIMIT を付ける、条件を絞る、"
+        "ファイルを小さくするなどするか、運用者に制限時間の延長を依頼してください。",
+    ),
+    "memory": Message(
+        "The {work} needed more than {limit} MB of memory and was stopped. Narrow it "
+        "(LIMIT, more specific patterns, no ORDER BY over huge results, a smaller file).",
+        "{work_ja}が {limit} MB を超えるメモリを必要としたため停止しました。LIMIT を付ける、"
+        "条件を絞る、巨大な結果の ORDER BY を避ける、ファイルを小さくするなどしてください。",
+    ),
+    "busy": Message(
+        "All sandboxes stayed busy for {budget} s. Try again shortly.",
+        "{budget} 秒待っても処理用のプロセスが空きませんでした。"
+        "しばらくしてから再試行してください。",
+    ),
+    "crashed": Message(
+        "The engine stopped while working on this {work} (it is nested too deeply, or it "
+        "needed more memory than allowed); nothing was changed.",
+        "この{work_ja}の処理中にエンジンが停止しました（入れ子が深すぎるか、許されたより多くの"
+        "メモリが必要でした）。データは何も変更されていません。",
+    ),
+    "remote_unavailable": Message(
+        "SERVICE and LOAD are refused on this server: the engine that would run them cannot "
+        "be cut off from the network here, so no query or update that mentions them is run.",
+        "このサーバーでは SERVICE と LOAD を受け付けません。それらを実行するエンジンを"
+        "ネットワークから切り離せないため、それらを含むクエリや更新は実行しません。",
+    ),
+    "backend_failed": Message(
+        "The SPARQL engine this server reads from failed:",
+        "このサーバーが読み込む SPARQL エンジンでエラーが発生しました:",
+    ),
+    "backend_down": Message(
+        "The SPARQL engine this server reads from cannot be reached; try again later.",
+        "このサーバーが読み込む SPARQL エンジンに接続できません。"
+        "しばらくしてから再試行してください。",
+    ),
+    "not_supported": Message(
+        "This server serves from a remote SPARQL engine (its backend, --sparql-backend): "
+        "{what} is done on that engine itself, not here.",
+        "このサーバーはリモートの SPARQL エンジン（バックエンド、--sparql-backend）から"
+        "データを提供しています。{what_ja}はそのエンジンで直接行ってください。",
+    ),
+}
+
+WORK = {
+    "query": ("query", "クエリ"),
+    "update": ("update", "更新"),
+    "validation": ("validation", "検証"),
+}
+
+
+def client() -> str:
+    return request.remote_addr or "-"
+
+
+def query(state: AppState, message: Mapping[str, Any], budget: float) -> Outcome:
+    """A protocol query, answered by the backend."""
+    with state.fairness.slot(client(), "query"), _answers("query", budget):
+        return state.backend.query(message, budget)
+
+
+def run(
+    state: AppState,
+    kind: str,
+    header: Mapping[str, Any],
+    payload: bytes = b"",
+    *,
+    budget: float,
+    on_progress: Callable[[dict[str, Any]], float | None] | None = None,
+) -> tuple[dict[str, Any], bytes]:
+    """An update or a validation (``kind``), done by the backend."""
+    slot = "validation" if kind == "validation" else "query"
+    with state.fairness.slot(client(), slot), _answers(kind, budget):
+        return state.backend.work(kind, header, payload, budget, on_progress)
+
+
+class _answers:
+    """Turn the backend's failures into answers (a context manager)."""
+
+    def __init__(self, kind: str, budget: float) -> None:
+        self.kind, self.budget = kind, budget
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind_, error, traceback) -> bool:  # type: ignore[no-untyped-def]
+        if error is None:
+            return False
+        work, work_ja = WORK[self.kind]
+        if isinstance(error, BudgetExceeded | BackendTimeout):
+            budget = error.budget if isinstance(error, BudgetExceeded) else self.budget
+            raise ApiError(503, MSG["budget"].format(
+                work=work, work_ja=work_ja, budget=f"{budget:g}")) from None
+        if isinstance(error, MemoryExceeded):
+            raise ApiError(503, MSG["memory"].format(
+                work=work, work_ja=work_ja, limit=error.limit >> 20)) from None
+        if isinstance(error, PoolBusy):
+            raise ApiError(503, MSG["busy"].format(budget=f"{error.budget:g}"),
+                           headers={"Retry-After": "1"}) from None
+        if isinstance(error, SandboxCrashed):
+            log.warning("a sandbox stopped on a %s: %s", work, error)
+            raise ApiError(422, MSG["crashed"].format(work=work, work_ja=work_ja)) from None
+        if isinstance(error, BackendUnavailable):
+            raise ApiError(503, MSG["backend_down"], headers={"Retry-After": "10"},
+                           cause=str(error)) from None
+        if isinstance(error, BackendError):
+            raise ApiError(502, MSG["backend_failed"], cause=str(error)) from None
+        if isinstance(error, NotSupported):
+            what = {"update": ("Updating", "更新"), "validation": (
+                "Validating uploads", "アップロードの検証")}.get(self.kind, (work, work_ja))
+            raise ApiError(501, MSG["not_supported"].format(
+                what=what[0], what_ja=what[1])) from None
+        return False
+
+
+def unreadable(header: Mapping[str, Any], error: Exception | None = None) -> ApiError:
+    """The answer to a sandbox's failure that is not the input's fault."""
+    if header.get("error") == "memory":
+        return ApiError(503, MSG["memory"].format(work="validation", work_ja="検証", limit="?"))
+    detail = f"{header.get('error')}: {header.get('detail')}" + (f" ({error})" if error else "")
+    return ApiError(500, STATUS_MESSAGES[500], cause=f"sandbox answered {detail}")
