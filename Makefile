@@ -23,7 +23,7 @@ setup: $(STAMP) assets
 # kgraph/static/vendor/ (never committed); without them the query page is a plain editor.
 assets: $(STAMP)
 	@if [ -f package.json ] && command -v npm >/dev/null 2>&1; then \
-		$(BIN)/python -m kgraph.web.assets install || \
+		$(BIN)/python -m kgraph.web.pages.assets install || \
 		echo "assets: npm install failed; the query page will be a plain editor"; \
 	else \
 		echo "assets: npm or package.json missing; the query page will be a plain editor"; \

@@ -34,7 +34,7 @@ import pyoxigraph as ox
 from .config import Config
 from .dataset import SourceError, parse_sources
 from .snapshots import SnapshotStore
-from .sources import Source, shipped_sources, sources_for_files
+from .sources import Source, config_sources
 from .validation import Report
 from .validation_units import holds_plan, validate_dataset
 
@@ -107,13 +107,6 @@ class Published:
 # ---------------------------------------------------------------------------
 # Candidates
 # ---------------------------------------------------------------------------
-
-
-def config_sources(config: Config) -> list[Source]:
-    """The files a config serves: ``--data`` files, else the shipped sources."""
-    if config.data:
-        return sources_for_files(config.data, config.base)
-    return shipped_sources(config.base)
 
 
 def from_files(config: Config, sources: list[Source] | None = None,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pyoxigraph import RdfFormat
 
-from .config import PROJECT_ROOT
+from .config import PROJECT_ROOT, Config
 from .iris import graph_iri
 
 #: Extensions we read, and their formats.
@@ -84,6 +84,13 @@ def sources_for_files(paths: list[str | Path], base: str) -> list[Source]:
         graph = None if fmt.supports_datasets else graph_iri(base, path.stem)
         sources.append(Source(path, fmt, graph))
     return sources
+
+
+def config_sources(config: Config) -> list[Source]:
+    """The files a config serves: ``--data`` files, else the shipped sources."""
+    if config.data:
+        return sources_for_files(config.data, config.base)
+    return shipped_sources(config.base)
 
 
 def shapes_files(root: Path = PROJECT_ROOT) -> list[Path]:

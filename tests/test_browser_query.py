@@ -1,7 +1,7 @@
 """The researchers' pages in a real headless Chromium (Debian's), against the real server.
 
 Every query-page test runs twice: with the YASQE editor (the vendor files installed by
-``python -m kgraph.web.assets install``, served by the session's server) and with the
+``python -m kgraph.web.pages.assets install``, served by the session's server) and with the
 plain editor (a second server whose ``KGRAPH_VENDOR_DIR`` is an empty directory).
 Each page must load nothing from another host and break no rule of its
 Content-Security-Policy.  Screenshots are kept in tests/artifacts/.
@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from support.server import ServerURL, running_server
 
 from kgraph.iris import KGO
-from kgraph.web import assets
+from kgraph.web.pages import assets
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -66,7 +66,7 @@ def site(request) -> tuple[ServerURL, str]:
     if request.param == "yasqe":
         if not assets.editor_installed(assets.DEFAULT_VENDOR_DIR):
             pytest.skip("front-end assets not installed (make assets / "
-                        "python -m kgraph.web.assets install needs npm)")
+                        "python -m kgraph.web.pages.assets install needs npm)")
         return request.getfixturevalue("server"), "yasqe"
     return request.getfixturevalue("plain_server"), "plain"
 

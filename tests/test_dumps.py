@@ -11,7 +11,7 @@ import pytest
 import requests
 from linkeddata_support import fixture_app
 
-from kgraph.web import dumps
+from kgraph.web.pages import dumps
 
 NQ = "/dumps/kgraph.nq.gz"
 TTL = "/dumps/kgraph.ttl.gz"
@@ -132,12 +132,19 @@ def test_unknown_dump_is_404(client):
     assert client.get("/dumps/kgraph.zip").status_code == 404
 
 
-def test_same_data_same_etag_other_data_other_etag():
-    first = fixture_app().test_client().get(NQ).headers["ETag"]
-    again = fixture_app().test_client().get(NQ).headers["ETag"]
-    other = fixture_app("http://other.test/").test_client().get(NQ).headers["ETag"]
-    assert first == again
-    assert first != other
+def test_one_snapshot_one_etag_a_new_publication_another(app):
+    """Every process serving a snapshot gives it the same ETag; publishing anything
+    (even the same data again) makes a new snapshot with a new one."""
+    from kgraph.snapshots import SnapshotStore
+    from kgraph.web import create_app
+    from kgraph.web.state import AppState
+
+    state = app.extensions["kgraph"]
+    first = app.test_client().get(NQ).headers["ETag"]
+    other_process = create_app(state.config, AppState.local(state.config, state.store_root))
+    assert other_process.test_client().get(NQ).headers["ETag"] == first
+    SnapshotStore(state.store_root).publish_quads(list(store_of(app)), label="again")
+    assert app.test_client().get(NQ).headers["ETag"] != first
 
 
 def test_dumps_page_lists_the_files(client):

@@ -42,7 +42,7 @@ from kgraph.table.cells import (
     unprotect_csv,
 )
 from kgraph.table.errors import TableError
-from kgraph.web.conneg import (
+from kgraph.web.http.conneg import (
     ALIASES,
     FORMAT_NAMES,
     RDF_TYPES,
@@ -52,8 +52,8 @@ from kgraph.web.conneg import (
     choose_format,
     default_aliases,
 )
-from kgraph.web.errors import ApiError
-from kgraph.web.sparql import _budget, _parse_qs
+from kgraph.web.http.errors import ApiError
+from kgraph.web.sparql.protocol import _budget, _parse_qs
 
 MEDIA_TYPES = [*RESULT_TYPES, *RDF_TYPES, *ALIASES, "text/html", "*/*", "text/*",
                "application/*", "image/png", "application/json", "text/plain"]
@@ -239,7 +239,7 @@ class _State:
 @given(st.text(max_size=20) | st.sampled_from(["nan", "inf", "-inf", "1e400", "0", "-0",
                                                  "1e-400", "0x10", "½", "٣", "1_000"]))
 def test_a_timeout_is_within_the_budget_or_a_400(raw):
-    from kgraph.web.sparql import Params
+    from kgraph.web.sparql.protocol import Params
 
     try:
         budget = _budget(Params([("timeout", raw)]), _State(30.0))

@@ -21,8 +21,8 @@ from requests.utils import parse_header_links
 
 from kgraph.config import PROJECT_ROOT
 from kgraph.iris import ONTOLOGY_IRI, ONTOLOGY_VERSION_IRI
-from kgraph.web.catalog import compute_stats
-from kgraph.web.describe import describe
+from kgraph.web.pages.catalog import compute_stats
+from kgraph.web.pages.describe import describe
 
 ENTRY = "id/plan/kawasaki-2022/entry/055"
 ACTIVITY = f"{ENTRY}/activity/1"

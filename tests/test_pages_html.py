@@ -18,7 +18,7 @@ from linkeddata_support import fixture_app
 
 from kgraph.config import Config
 from kgraph.web import create_app
-from kgraph.web.catalog import dataset_stats
+from kgraph.web.pages.catalog import dataset_stats
 
 BASE = "http://localhost:8000/"
 LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")

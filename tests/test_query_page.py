@@ -18,7 +18,8 @@ import pytest
 from kgraph.config import Config
 from kgraph.examples import load_examples
 from kgraph.iris import PREFIXES
-from kgraph.web import assets, create_app
+from kgraph.web import create_app
+from kgraph.web.pages import assets
 from kgraph.web.state import AppState
 
 BASE = "http://kgraph.test/"
@@ -159,13 +160,13 @@ def test_missing_node_modules_or_npm_is_a_clear_error(tmp_path, monkeypatch) -> 
 
 def test_status_command(tmp_path) -> None:
     empty = subprocess.run(
-        [sys.executable, "-m", "kgraph.web.assets", "status", "--target", str(tmp_path)],
+        [sys.executable, "-m", "kgraph.web.pages.assets", "status", "--target", str(tmp_path)],
         capture_output=True, text=True, check=False,
     )
     assert empty.returncode == 1 and "plain editor" in empty.stdout
     fake_vendor(tmp_path)
     ok = subprocess.run(
-        [sys.executable, "-m", "kgraph.web.assets", "status", "--target", str(tmp_path)],
+        [sys.executable, "-m", "kgraph.web.pages.assets", "status", "--target", str(tmp_path)],
         capture_output=True, text=True, check=False,
     )
     assert ok.returncode == 0 and "installed in" in ok.stdout

@@ -235,7 +235,7 @@ def test_the_token_never_shows(production):
 
 
 def _authorise() -> ast.FunctionDef:
-    tree = ast.parse((ROOT / "kgraph" / "web" / "update.py").read_text("utf-8"))
+    tree = ast.parse((ROOT / "kgraph" / "web" / "sparql" / "update.py").read_text("utf-8"))
     return next(n for n in ast.walk(tree)
                 if isinstance(n, ast.FunctionDef) and n.name == "authorise")
 

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from kgraph.engine.sparql_text import analyse
 from kgraph.examples import load_examples
 from kgraph.iris import PREFIXES
-from kgraph.web.errors import ApiError
-from kgraph.web.sparql import _parse_qs, analyse_query
+from kgraph.web.http.errors import ApiError
+from kgraph.web.sparql.protocol import _parse_qs, analyse_query
 
 BASE = "http://base.example/"
 
@@ -133,7 +133,7 @@ def test_keywords_matched_as_the_lexer_matches_them(query: str) -> None:
 def test_long_texts_are_analysed_but_not_remembered() -> None:
     """A query of near the body limit is analysed in full each time, never kept in
     the per-process cache (512 such texts would pin half a gigabyte)."""
-    from kgraph.web import sparql
+    from kgraph.web.sparql import protocol as sparql
 
     padding = "# " + "x" * (sparql.CACHED_ANALYSIS_CHARS) + "\n"
     text = padding + "SELECT * FROM <http://example.org/g> { ?s ?p ?o }"

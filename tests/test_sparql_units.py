@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 
 from kgraph.engine.sandbox import ENV_STORE, BudgetExceeded, SandboxPool
-from kgraph.web.conneg import (
+from kgraph.web.http.conneg import (
     RDF_TYPES,
     RESULT_TYPES,
     NotAcceptable,

@@ -16,8 +16,8 @@ from ..cli import EXIT_ERROR, EXIT_OK
 from ..config import Config
 from ..dataset import SourceError, parse_sources
 from ..iris import graph_iri
-from ..service import config_sources
 from ..snapshots import SnapshotStore
+from ..sources import config_sources
 from ..table.context import ContextError, build_context
 from ..table.errors import ExportError
 from ..table.files import ENTRIES, FORMATS, export_table

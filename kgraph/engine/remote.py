@@ -12,10 +12,19 @@ no dataset of its own is sent with the dataset made explicit: kgraph's named gra
 Results are asked for in the standard formats every engine writes the same way
 (SPARQL JSON results, N-Triples) and re-serialised here, cut at the row cap, in
 the format the client negotiated (:mod:`kgraph.engine.results`).
+
+What engines still write differently is evened out here, so that clients, pages and
+dumps see the data as the files say it (``tests/test_virtuoso_backend.py`` runs a real
+Virtuoso 7): booleans in canonical form (Virtuoso's JSON writes ``"1"``/``"0"``); an
+answer the engine cut at its own row limit is marked as cut (``X-SPARQL-MaxRows``)
+and never read as whole data; a syntax error is reported against the client's own
+text (an engine counts the lines of kgraph's prologue, and Virtuoso quotes the whole
+rewritten query).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -23,10 +32,17 @@ from collections.abc import Iterator, Mapping, Sequence
 import pyoxigraph as ox
 import requests
 
+from .isolation import names_remote
 from .results import RESULT_FORMATS, Dataset, Outcome, serialise_solutions, serialise_triples
 
 JSON = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
+#: The response header with which an engine says that it cut a result at its own
+#: limit (Virtuoso: ``[SPARQL] ResultSetMaxRows``, 10000 in its shipped virtuoso.ini).
+MAX_ROWS_HEADER = "X-SPARQL-MaxRows"
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+#: xsd:boolean's other lexical forms and the canonical ones the data is written in.
+_BOOLEANS = {"1": "true", "0": "false"}
 
 
 class BackendError(Exception):
@@ -90,11 +106,21 @@ class RemoteEngine:
             raise BackendError(f"{self.url}: {error}") from error
 
     def checked(self, text: str, accept: str, dataset: Dataset | None = None) -> bytes:
-        """The body of a successful answer (:class:`BackendError` otherwise)."""
+        """The body of a successful, whole answer (:class:`BackendError` otherwise).
+
+        Pages, dumps and the data's version hash need every row: an answer that the
+        engine cut at its own limit is an error here, not a silently shorter dump."""
         response = self.post(text, accept, dataset)
         if response.status_code != 200:
             raise BackendError(f"{self.url} answered {response.status_code}: "
                                f"{response.text[:500]}")
+        cut = response.headers.get(MAX_ROWS_HEADER)
+        if cut is not None:
+            raise BackendError(
+                f"{self.url} cut its answer at {cut} rows ({MAX_ROWS_HEADER}); kgraph reads "
+                "whole answers for pages and dumps: raise the engine's result limit "
+                "(Virtuoso: ResultSetMaxRows in the [SPARQL] section of virtuoso.ini) above "
+                "the number of quads")
         return response.content
 
     def graphs(self) -> list[str]:
@@ -105,8 +131,8 @@ class RemoteEngine:
                 return found[1]
         body = self.checked("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", JSON)
         prefix = self.base + "graph/"
-        names = sorted(row["g"].value for row in ox.parse_query_results(
-            body, format=ox.QueryResultsFormat.JSON) if row["g"].value.startswith(prefix))
+        names = sorted(row["g"].value for row in parse_json_results(body)  # type: ignore[union-attr]
+                       if row["g"].value.startswith(prefix))
         with self._lock:
             self._graphs = (time.monotonic() + self.GRAPHS_SECONDS, names)
         return names
@@ -140,22 +166,75 @@ class RemoteEngine:
             raise BackendError(f"{self.url} answered {response.status_code}: "
                                f"{response.text[:500]}")
         if response.status_code >= 400:
-            detail = response.text.strip()[:2000] or f"HTTP {response.status_code}"
+            local = local_syntax_error(text, str(message.get("base_iri") or ""),
+                                       prefixes)  # type: ignore[arg-type]
+            if local is not None:
+                return Outcome(400, error="syntax", detail=local)
+            detail = backend_message(response.text) or f"HTTP {response.status_code}"
             lowered = detail.lower()
             kind = "syntax" if "pars" in lowered or "syntax" in lowered else "query"
             return Outcome(400, error=kind, detail=detail)
         media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         try:
-            return _reserialise(response.content, media, result_type, graph_type, max_rows,
-                                prefixes)  # type: ignore[arg-type]
+            outcome = _reserialise(response.content, media, result_type, graph_type,
+                                   max_rows, prefixes)  # type: ignore[arg-type]
         except (SyntaxError, ValueError) as error:
             raise BackendError(f"{self.url} answered what cannot be read: {error}") from error
+        # The engine cut the result at its own limit, below kgraph's: the client must
+        # learn that it has not got everything, as with kgraph's own cap.
+        if MAX_ROWS_HEADER in response.headers and outcome.status == 200:
+            outcome.truncated = True
+        return outcome
+
+
+def parse_json_results(body: bytes) -> ox.QuerySolutions | ox.QueryBoolean:
+    """SPARQL JSON results as pyoxigraph reads them, booleans in canonical form.
+
+    Virtuoso writes an xsd:boolean as ``"1"``/``"0"`` in JSON (and as ``"true"``/
+    ``"false"`` in N-Triples): the same value, but another RDF term than the data's,
+    so pages would show ``1``, dumps would differ from the files and a client could
+    not match the term it got in the next query."""
+    if b"#boolean" in body:
+        document = json.loads(body)
+        for row in (document.get("results") or {}).get("bindings") or []:
+            for term in row.values():
+                if term.get("datatype") == XSD_BOOLEAN and term.get("value") in _BOOLEANS:
+                    term["value"] = _BOOLEANS[term["value"]]
+        body = json.dumps(document).encode()
+    return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+
+
+def local_syntax_error(text: str, base_iri: str, prefixes: Mapping[str, str] | None,
+                       ) -> str | None:
+    """pyoxigraph's syntax error for the client's own text, or ``None`` if it parses.
+
+    Asked only after the engine refused a query: the engine's message counts the
+    lines of the prologue kgraph wrote before the text (and Virtuoso's quotes the
+    whole rewritten query), while this one points at the client's line and column
+    and reads as the embedded store's.  The text is only parsed, on an empty store,
+    and not when it could name a remote service (pyoxigraph evaluates ASK at once)."""
+    if names_remote(text):
+        return None
+    try:
+        ox.Store().query(text, base_iri=base_iri or None, prefixes=dict(prefixes or {}))
+    except SyntaxError as error:
+        return str(error.args[0]) if error.args else str(error)
+    except Exception:  # not a syntax error: the engine's own message says what
+        return None
+    return None
+
+
+def backend_message(text: str) -> str:
+    """An engine's error message without the query it quotes back (Virtuoso appends
+    ``SPARQL query:`` and the whole text it was sent, kgraph's prologue and dataset
+    included; the client has its own text)."""
+    return text.strip().split("\nSPARQL query:", 1)[0].strip()[:2000]
 
 
 def _reserialise(body: bytes, media: str, result_type: str | None, graph_type: str | None,
                  max_rows: int, prefixes: Mapping[str, str] | None) -> Outcome:
     if media in (JSON, "application/json"):
-        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        parsed = parse_json_results(body)
         if isinstance(parsed, ox.QueryBoolean):
             if result_type is None:
                 return Outcome(406, error="not-acceptable", form="ASK")
@@ -204,12 +283,12 @@ class RemoteStore:
             body = self.engine.checked(full, NTRIPLES, dataset)
             return list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
         body = self.engine.checked(full, JSON, dataset)
-        return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        return parse_json_results(body)
 
     def _select(self, text: str) -> ox.QuerySolutions:
         graphs = self.engine.graphs()
         body = self.engine.checked(text, JSON, Dataset(list(graphs), list(graphs)))
-        return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        return parse_json_results(body)  # type: ignore[return-value]
 
     def quads_for_pattern(
         self,

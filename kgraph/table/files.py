@@ -267,7 +267,7 @@ def relative_iris(turtle: str, base: str) -> str:
 
 def other_sources(config: Config, sources: list[Source] | None = None) -> list[Source]:
     """The sources of a dataset except the entries graph."""
-    from ..service import config_sources
+    from ..sources import config_sources
 
     sources = sources if sources is not None else config_sources(config)
     entries = graph_iri(config.base, ENTRIES)

@@ -1,11 +1,13 @@
 """The Flask application, made by a factory from a :class:`~kgraph.config.Config`.
 
-One blueprint per concern (SPARQL protocol, linked-data pages, catalogue and
-dumps, validation, query page).  Shared state (the store, the served snapshot)
+``web/`` is split by concern: ``sparql/`` the protocol, ``pages/`` what people and
+harvesters read, ``http/`` what every answer shares (errors, negotiation, language,
+security headers, the access log, fair sharing, the RSGI front); app-wide hooks
+are registered here, by the factory.  Shared state (the store, the served snapshot)
 lives in :class:`~kgraph.web.state.AppState`, reached with
 :func:`kgraph.web.state.current_state`.  In front of the app: the configured base
-instead of the client's ``Host`` (:mod:`kgraph.web.wsgi`); in front of that, the
-RSGI adapter that reads bodies without a thread (:mod:`kgraph.web.front`).
+instead of the client's ``Host`` (:mod:`kgraph.web.http.host`); in front of that, the
+RSGI adapter that reads bodies without a thread (:mod:`kgraph.web.http.front`).
 """
 
 from __future__ import annotations
@@ -15,26 +17,26 @@ import importlib
 from flask import Flask
 
 from ..config import Config
-from . import accesslog, errors
+from .http import accesslog, errors
+from .http.host import ConfiguredHost
 from .state import AppState
-from .wsgi import ConfiguredHost
 
 #: Blueprint modules; each exposes ``bp`` (a flask.Blueprint).
 BLUEPRINTS: tuple[str, ...] = (
-    "health",
-    "i18n",
-    "linkeddata",
-    "sparql",
-    "catalog",
-    "dumps",
-    "ontology_docs",
-    "home",
-    "assets",
-    "query_page",
-    "search_page",
-    "plan_page",
-    "validation_pages",
-    "security",
+    "pages.health",
+    "http.language",
+    "pages.linkeddata",
+    "sparql.protocol",
+    "pages.catalog",
+    "pages.dumps",
+    "pages.ontology_docs",
+    "pages.home",
+    "pages.assets",
+    "pages.query_page",
+    "pages.search_page",
+    "pages.plan_page",
+    "pages.validation_pages",
+    "http.security",
 )
 
 
@@ -74,11 +76,11 @@ def _relative_redirect(response):  # type: ignore[no-untyped-def]
 
 
 def serving_app():  # type: ignore[no-untyped-def]
-    """What a server worker process serves (RSGI, see :mod:`kgraph.web.front`): the
+    """What a server worker process serves (RSGI, see :mod:`kgraph.web.http.front`): the
     config from the environment, where ``server.py`` put the snapshot store it
     published."""
     from ..orphans import die_with_parent
-    from .front import RSGIFront
+    from .http.front import RSGIFront
 
     die_with_parent()  # a worker never outlives the server's main process
     config = Config.from_env()

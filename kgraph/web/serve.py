@@ -6,7 +6,7 @@ faster under granian than under gunicorn's threaded workers, two workers each
 must arrive whole within ``--header-timeout`` (a deadline, not a per-read
 timeout, so trickling one byte at a time does not help), and the connection is
 never handed to Python before that.  Bodies are read by
-:class:`kgraph.web.front.RSGIFront` on the event loop, within ``--body-timeout``.
+:class:`kgraph.web.http.front.RSGIFront` on the event loop, within ``--body-timeout``.
 
 ``python server.py`` validates and publishes the data once, in this process, then
 granian starts ``--workers`` worker processes, each serving
@@ -40,7 +40,7 @@ def run(config: Config) -> None:
         http1_settings=HTTP1Settings(header_read_timeout=int(config.header_timeout * 1000)),
         log_enabled=True,
         log_level=_log_level(config.log_level),
-        log_access=False,  # one access log line per request, by kgraph.web.accesslog
+        log_access=False,  # one access log line per request, by kgraph.web.http.accesslog
         respawn_failed_workers=True,
         respawn_interval=1.0,
         workers_kill_timeout=10,

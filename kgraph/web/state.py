@@ -122,8 +122,8 @@ class AppState:
 
     @property
     def fairness(self):  # type: ignore[no-untyped-def]
-        """The per-client limits of this server (:mod:`kgraph.web.fairness`)."""
-        from .fairness import Fairness
+        """The per-client limits of this server (:mod:`kgraph.web.http.fairness`)."""
+        from .http.fairness import Fairness
 
         found = self._values.get("fairness")
         if found is None:

@@ -1,7 +1,7 @@
 """The web layer's one door to the backend's work: queries, updates, validations.
 
 Every piece of work a client asks for goes through :func:`query` or :func:`run`,
-which hold the client's fair-share slot (:mod:`kgraph.web.fairness`), hand the work
+which hold the client's fair-share slot (:mod:`kgraph.web.http.fairness`), hand the work
 to the backend (:mod:`kgraph.engine.backend`: a sandbox, or a remote engine) and
 turn each way it can fail into an answer in the client's language: over its time
 budget or memory allowance 503; nothing free 503 with ``Retry-After``; a sandbox
@@ -21,7 +21,7 @@ from ..engine.backend import NotSupported
 from ..engine.remote import BackendError, BackendTimeout, BackendUnavailable
 from ..engine.results import Outcome
 from ..engine.sandbox import BudgetExceeded, MemoryExceeded, PoolBusy, SandboxCrashed
-from .errors import STATUS_MESSAGES, ApiError, Message
+from .http.errors import STATUS_MESSAGES, ApiError, Message
 from .state import AppState
 
 log = logging.getLogger("kgraph.work")

@@ -4,7 +4,7 @@ The page is served as HTML with its own script (``static/js/query-page.js``, no
 inline script: the CSP has no ``'unsafe-inline'``).  The script sends the query to the
 SPARQL endpoint (``/sparql``), draws the results table with links to the resource
 pages and their labels, and offers CSV / TSV / JSON downloads.  When the YASQE editor
-has been installed (``python -m kgraph.web.assets install``) it gives SPARQL syntax
+has been installed (``python -m kgraph.web.pages.assets install``) it gives SPARQL syntax
 highlighting; whether it is there is checked on every request, and without it the
 page is a plain text box driven by the same script.
 
@@ -19,13 +19,13 @@ import json
 from flask import Blueprint, Response, request, url_for
 from werkzeug.exceptions import NotFound
 
-from ..examples import Example, ExampleError, find_example, load_examples
-from ..iris import INSTANCE_ROOT, KGO, KGS, ONTOLOGY_IRI, PREFIXES, SHAPES_IRI
+from ...examples import Example, ExampleError, find_example, load_examples
+from ...iris import INSTANCE_ROOT, KGO, KGS, ONTOLOGY_IRI, PREFIXES, SHAPES_IRI
+from ..http.language import get_lang
+from ..http.pages import html_page
+from ..state import current_state
 from . import assets
 from .frontdoor_i18n import script_messages
-from .i18n import get_lang
-from .pages import html_page
-from .state import current_state
 
 bp = Blueprint("query_page", __name__)
 

@@ -17,7 +17,7 @@ is served through RSGI, granian's asynchronous interface, and this adapter:
    otherwise (the dumps), with the thread waiting for each chunk to be taken.
 
 A body that could not be had is left to the app to answer (in the client's
-language; see :mod:`kgraph.web.security`), through ``kgraph.body_problem`` in the
+language; see :mod:`kgraph.web.http.security`), through ``kgraph.body_problem`` in the
 environ.
 """
 

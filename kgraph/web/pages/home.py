@@ -16,14 +16,14 @@ import pyoxigraph as ox
 from flask import Blueprint, Response
 from werkzeug.exceptions import NotFound
 
-from ..iris import KGO
+from ...iris import KGO
+from ..http.language import get_lang
+from ..http.pages import html_page
+from ..state import current_state
 from .catalog import Addresses, _overview, dataset_iri, dataset_stats
 from .dumps import DUMPS, data_version
-from .i18n import get_lang
 from .labels import RDF_TYPE, Labeller
 from .linkeddata import local_href
-from .pages import html_page
-from .state import current_state
 
 bp = Blueprint("home", __name__)
 

@@ -26,7 +26,7 @@ The default graph of a query is the union of all graphs unless the query has
 An update sees the store's own default graph (as Fuseki's union-default setups do).
 
 Answers that are not results (errors, refusals) are plain text in English or
-Japanese (see :mod:`kgraph.web.errors`).  A query that overruns its budget is
+Japanese (see :mod:`kgraph.web.http.errors`).  A query that overruns its budget is
 answered ``503`` (as Fuseki does for a cancelled query); a result cut by the row cap
 carries ``X-SPARQL-MaxRows``.
 """
@@ -46,12 +46,13 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_accept_header
 
-from ..engine import isolation
-from ..engine.results import Dataset, Outcome
-from ..engine.sparql_text import MAX_NESTING, QUERY_FORMS, Analysis, analyse, nesting_depth, tokens
-from ..iris import PREFIXES
-from . import errors, work
-from .conneg import (
+from ...engine import isolation
+from ...engine.results import Dataset, Outcome
+from ...engine.sparql_text import MAX_NESTING, QUERY_FORMS, Analysis, analyse, nesting_depth, tokens
+from ...iris import PREFIXES
+from .. import work
+from ..http import errors
+from ..http.conneg import (
     FORM,
     RDF_TYPES,
     RESULT_TYPES,
@@ -60,8 +61,8 @@ from .conneg import (
     choose_format,
     default_aliases,
 )
-from .errors import ApiError, Message
-from .state import AppState, current_state
+from ..http.errors import ApiError, Message
+from ..state import AppState, current_state
 
 bp = Blueprint("sparql", __name__)
 
@@ -543,7 +544,7 @@ def _full_analysis(text: str, base: str) -> Analysis:
 
 
 def _format_param(params: Params) -> str | None:
-    """``format`` as :func:`~kgraph.web.conneg.negotiate` reads it: the URL's first
+    """``format`` as :func:`~kgraph.web.http.conneg.negotiate` reads it: the URL's first
     value, else (when empty or absent) the form's first value."""
     split = params.from_url if params.from_url >= 0 else len(params.items)
     in_url = next((v for k, v in params.items[:split] if k == "format"), None)
@@ -555,7 +556,7 @@ def _format_param(params: Params) -> str | None:
 
 
 def _negotiate(params: Params, offers: Sequence[str]) -> str:
-    """:func:`~kgraph.web.conneg.negotiate` on parameters already read (no second parse)."""
+    """:func:`~kgraph.web.http.conneg.negotiate` on parameters already read (no second parse)."""
     requested = _format_param(params) if params.has("format") else None
     if requested:
         return choose_format(requested, offers, default_aliases(offers))

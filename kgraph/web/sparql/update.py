@@ -24,13 +24,14 @@ import json
 
 from flask import Response, request
 
-from ..engine.results import Outcome
-from ..engine.sparql_text import add_using, analyse
-from ..iris import PREFIXES
-from . import work
-from .conneg import JSON, PLAIN, TURTLE, negotiate
-from .errors import ApiError, language
-from .sparql import (
+from ...engine.results import Outcome
+from ...engine.sparql_text import add_using, analyse
+from ...iris import PREFIXES
+from .. import work
+from ..http.conneg import JSON, PLAIN, TURTLE, negotiate
+from ..http.errors import ApiError, language
+from ..state import current_state
+from .protocol import (
     MSG,
     Operation,
     _budget,
@@ -39,7 +40,6 @@ from .sparql import (
     check_remotes,
     outcome_response,
 )
-from .state import current_state
 
 #: Time allowed for validation and publishing once the update itself has run.
 VALIDATION_ALLOWANCE = 300.0

@@ -2,7 +2,7 @@
 
 The query page's editor (YASQE, the SPARQL editor of the YASGUI family) comes from
 npm as declared in ``package.json`` / ``package-lock.json``.  ``python -m
-kgraph.web.assets install`` runs ``npm ci`` and copies the few built files the page
+kgraph.web.pages.assets install`` runs ``npm ci`` and copies the few built files the page
 needs into ``kgraph/static/vendor/`` (git-ignored: a minified copy is never
 committed).  The server serves them itself under ``/vendor/`` (no CDN), and pages
 check at request time whether they are there; without them the query page falls
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, send_from_directory
 
-from ..config import PROJECT_ROOT, Config
+from ...config import PROJECT_ROOT, Config
 
 #: Where ``install`` copies the files when no other directory is configured.
 DEFAULT_VENDOR_DIR = PROJECT_ROOT / "kgraph" / "static" / "vendor"
@@ -117,7 +117,7 @@ def vendor(filename: str):
     """Serve an installed vendor file (only the ones listed in VENDOR_FILES)."""
     if filename not in {f.target for f in VENDOR_FILES}:
         abort(404)
-    from .state import current_state
+    from ..state import current_state
 
     response = send_from_directory(vendor_dir(current_state().config), filename, max_age=3600)
     return response
@@ -125,7 +125,7 @@ def vendor(filename: str):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m kgraph.web.assets",
+        prog="python -m kgraph.web.pages.assets",
         description="Install the query page's front-end libraries from npm.",
     )
     sub = parser.add_subparsers(dest="command", required=True)

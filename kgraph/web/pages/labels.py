@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from ..iris import PREFIXES
-from ..terms import compact
+from ...iris import PREFIXES
+from ...terms import compact
 
 P = PREFIXES
 RDF_TYPE = ox.NamedNode(P["rdf"] + "type")

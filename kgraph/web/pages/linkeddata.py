@@ -16,13 +16,13 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException, NotFound
 
-from ..iris import INSTANCE_ROOT, KGO, KGS, ONTOLOGY_IRI, ONTOLOGY_VERSION_IRI, SHAPES_IRI
+from ...iris import INSTANCE_ROOT, KGO, KGS, ONTOLOGY_IRI, ONTOLOGY_VERSION_IRI, SHAPES_IRI
+from ..http.language import get_lang
+from ..http.pages import html_page
+from ..state import current_state
 from . import rdfmedia
 from .describe import build_view, describe, exists
-from .i18n import get_lang
 from .labels import Labeller
-from .pages import html_page
-from .state import current_state
 
 bp = Blueprint("linkeddata", __name__)
 
@@ -127,6 +127,6 @@ def not_found(error: HTTPException) -> Response:
 
 
 def _plain_error(error: HTTPException) -> Response:
-    from .errors import handle_http_error
+    from ..http.errors import handle_http_error
 
     return handle_http_error(error)

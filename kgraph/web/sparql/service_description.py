@@ -14,10 +14,10 @@ from __future__ import annotations
 import pyoxigraph as ox
 from flask import Response, request
 
-from ..engine.results import serialise_graph
-from ..iris import PREFIXES
-from .conneg import HTML, RDF_TYPES, TURTLE, negotiate
-from .state import AppState, current_state
+from ...engine.results import serialise_graph
+from ...iris import PREFIXES
+from ..http.conneg import HTML, RDF_TYPES, TURTLE, negotiate
+from ..state import AppState, current_state
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS = "http://www.w3.org/ns/formats/"

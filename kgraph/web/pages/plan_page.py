@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from flask import Blueprint, Response
 
-from ..iris import PREFIXES
+from ...iris import PREFIXES
+from ..http.language import get_lang, t
+from ..http.pages import html_page
+from ..state import current_state
 from .frontdoor_i18n import FRONTDOOR_MESSAGES  # noqa: F401  (registers the UI strings)
-from .i18n import get_lang, t
 from .labels import Labeller
 from .linkeddata import local_href
-from .pages import html_page
-from .state import current_state
 
 bp = Blueprint("plan_page", __name__)
 

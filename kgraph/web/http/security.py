@@ -1,7 +1,7 @@
 """Protections every answer gets, whichever blueprint made it.
 
 * ``X-Content-Type-Options: nosniff`` and a ``Referrer-Policy`` on every response,
-  not only on the HTML pages of :func:`kgraph.web.pages.html_page`: plain-text error
+  not only on the HTML pages of :func:`kgraph.web.http.pages.html_page`: plain-text error
   answers echo what the client sent, and must never be sniffed as HTML.
 * The strict Content-Security-Policy on any HTML answer that has none (Flask's own
   ``OPTIONS`` answer, an HTML error page).
@@ -62,10 +62,10 @@ BODY_PROBLEMS = {
 
 @bp.before_app_request
 def _body_problems() -> None:
-    """A body the server could not have in time or in size (:mod:`kgraph.web.wsgi`)."""
+    """A body the server could not have in time or in size (:mod:`kgraph.web.http.host`)."""
     problem = request.environ.get(BODY_PROBLEM)
     if problem:
-        from .state import current_state
+        from ..state import current_state
 
         config = current_state().config
         status, message = BODY_PROBLEMS[problem]

@@ -21,14 +21,14 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
-from ..iris import INSTANCE_ROOT, KGO, ONTOLOGY_IRI, PREFIXES
-from ..terms import compact
+from ...iris import INSTANCE_ROOT, KGO, ONTOLOGY_IRI, PREFIXES
+from ...terms import compact
+from ..http.language import get_lang
+from ..http.pages import html_page
+from ..state import AppState, current_state
 from . import rdfmedia
 from .dumps import DUMPS, data_version
-from .i18n import get_lang
 from .labels import RDF_TYPE, RDFS_LABEL, Labeller, pick
-from .pages import html_page
-from .state import AppState, current_state
 
 bp = Blueprint("catalog", __name__)
 

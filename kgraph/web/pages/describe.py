@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from ..iris import KGO, PREFIXES
-from ..terms import compact
+from ...iris import KGO, PREFIXES
+from ...terms import compact
 from .labels import RDF_TYPE, RDFS_LABEL, Labeller, pick
 
 P = PREFIXES

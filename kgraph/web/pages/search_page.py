@@ -12,15 +12,15 @@ import json
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
-from ..iris import KGO
-from ..search import MAX_QUERY_CHARS, RAW, TEXT, Hit, SearchIndex, terms_of
-from . import conneg
+from ...iris import KGO
+from ...search import MAX_QUERY_CHARS, RAW, TEXT, Hit, SearchIndex, terms_of
+from ..http import conneg
+from ..http.language import get_lang, t
+from ..http.pages import html_page
+from ..state import current_state
 from .frontdoor_i18n import FRONTDOOR_MESSAGES  # noqa: F401  (registers the UI strings)
-from .i18n import get_lang, t
 from .labels import Labeller
 from .linkeddata import local_href
-from .pages import html_page
-from .state import current_state
 
 bp = Blueprint("search_page", __name__)
 

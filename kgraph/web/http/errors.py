@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from flask import Flask, Request, Response, request
 from werkzeug.exceptions import HTTPException
 
-from ..engine.remote import BackendError, BackendTimeout, BackendUnavailable
+from ...engine.remote import BackendError, BackendTimeout, BackendUnavailable
 from .accesslog import escape
-from .i18n import COOKIE as LANG_COOKIE
-from .i18n import PARAM as LANG_PARAM
+from .language import COOKIE as LANG_COOKIE
+from .language import PARAM as LANG_PARAM
 
 log = logging.getLogger("kgraph.errors")
 
@@ -118,7 +118,7 @@ def install(app: Flask) -> None:
 
 def handle_backend_error(error: BackendError) -> Response:
     """A remote engine that failed (502) or is down (503), on whatever page."""
-    from .work import MSG
+    from ..work import MSG
 
     if isinstance(error, BackendUnavailable | BackendTimeout):
         return handle_http_error(ApiError(503, MSG["backend_down"], cause=str(error),

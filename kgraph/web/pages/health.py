@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from ..engine import isolation
-from .state import AppState, current_state
+from ...engine import isolation
+from ..state import AppState, current_state
 
 bp = Blueprint("health", __name__)
 

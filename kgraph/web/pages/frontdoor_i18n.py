@@ -1,13 +1,13 @@
 """UI strings of the researchers' pages (query page, search, plan picture), ja and en.
 
-They are added to the shared :data:`kgraph.web.i18n.MESSAGES` when this module is
+They are added to the shared :data:`kgraph.web.http.language.MESSAGES` when this module is
 imported, so that templates look them up with the same ``t()`` as every other page.
 The query page's script gets the ``query.js.*`` strings of the page language as JSON.
 """
 
 from __future__ import annotations
 
-from .i18n import MESSAGES
+from ..http.language import MESSAGES
 
 FRONTDOOR_MESSAGES: dict[str, dict[str, str]] = {
     # Navigation between the three pages

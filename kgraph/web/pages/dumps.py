@@ -22,9 +22,9 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
 
-from ..iris import PREFIXES
-from .pages import html_page
-from .state import AppState, current_state
+from ...iris import PREFIXES
+from ..http.pages import html_page
+from ..state import AppState, current_state
 
 bp = Blueprint("dumps", __name__)
 

@@ -26,7 +26,7 @@ from flask import Blueprint, Response, request
 from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS
 from werkzeug.exceptions import NotFound
 
-from ..iris import (
+from ...iris import (
     KGO,
     KGS,
     ONTOLOGY_IRI,
@@ -34,14 +34,14 @@ from ..iris import (
     SHAPES_IRI,
     graph_iri,
 )
-from ..sources import shapes_files
-from ..terms import compact
-from ..validation import _path as shacl_path
+from ...sources import shapes_files
+from ...terms import compact
+from ...validation import _path as shacl_path
+from ..http.language import get_lang
+from ..http.pages import html_page
+from ..state import AppState, current_state
 from . import rdfmedia
 from .dumps import data_version
-from .i18n import get_lang
-from .pages import html_page
-from .state import AppState, current_state
 
 bp = Blueprint("ontology_docs", __name__)
 
@@ -61,7 +61,7 @@ def ontology_triples(state: AppState) -> list[ox.Triple]:
     triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
     if triples:
         return triples
-    from ..config import PROJECT_ROOT
+    from ...config import PROJECT_ROOT
 
     return _parse_files(sorted((PROJECT_ROOT / "ontology").glob("*.ttl")))
 

@@ -19,12 +19,12 @@ import hashlib
 import pyoxigraph as ox
 from flask import Response, request
 
-from ..engine.results import serialise_graph
-from ..iris import PREFIXES
-from .conneg import RDF_TYPES, negotiate
-from .errors import ApiError
-from .sparql import MSG, Params
-from .state import current_state
+from ...engine.results import serialise_graph
+from ...iris import PREFIXES
+from ..http.conneg import RDF_TYPES, negotiate
+from ..http.errors import ApiError
+from ..state import current_state
+from .protocol import MSG, Params
 
 
 def graph_triples(store: ox.Store, graph: str | None) -> list[ox.Triple]:

@@ -3,7 +3,7 @@
 A resource, the ontology, the shapes and the dataset descriptions are all offered
 as Turtle, JSON-LD, RDF/XML and N-Triples (plus HTML for people).  A request picks
 a form by a file suffix (``.ttl``), else a ``format`` parameter (``?format=ttl``) or
-its ``Accept`` header; :mod:`kgraph.web.conneg` does the negotiation.
+its ``Accept`` header; :mod:`kgraph.web.http.conneg` does the negotiation.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from flask import Response, request
 
-from ..iris import PREFIXES
-from . import conneg
+from ...iris import PREFIXES
+from ..http import conneg
 
 HTML = conneg.HTML
 

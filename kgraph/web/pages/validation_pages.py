@@ -23,18 +23,18 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from ..reports import build_view, template_context
-from ..reports.labels import Labels
-from ..reports.strings import t
-from ..table.errors import CellError, Where
-from ..uploads import KNOWN_SUFFIXES, UploadError, clean_name, problem
-from ..validation import Report
-from . import work
-from .conneg import HTML, JSON, TURTLE, negotiate
-from .i18n import get_lang
+from ...reports import build_view, template_context
+from ...reports.labels import Labels
+from ...reports.strings import t
+from ...table.errors import CellError, Where
+from ...uploads import KNOWN_SUFFIXES, UploadError, clean_name, problem
+from ...validation import Report
+from .. import work
+from ..http.conneg import HTML, JSON, TURTLE, negotiate
+from ..http.language import get_lang
+from ..http.pages import html_page
+from ..state import current_state
 from .linkeddata import local_href
-from .pages import html_page
-from .state import current_state
 
 bp = Blueprint("validation_pages", __name__)
 
