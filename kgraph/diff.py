@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 import pyoxigraph as ox
 
 from .iris import KGO
+from .messages import has, text
 from .reports.labels import LABEL_PREDICATES, Labels
 from .terms import compact
 
@@ -22,35 +23,13 @@ ACTIVITY, SUB_ACTIVITY = KGO + "activity", KGO + "subActivity"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 POSITION = "https://schema.org/position"
 
-WORDS = {
-    "added": {"ja": "追加", "en": "added"},
-    "removed": {"ja": "削除", "en": "removed"},
-    "changed": {"ja": "変更", "en": "changed"},
-    "of": {"ja": "{parent} の{kind} {n}", "en": "{kind} {n} of {parent}"},
-    "none": {"ja": "違いはありません。", "en": "No differences."},
-    "summary": {
-        "ja": "資源 {total} 件に違い（追加 {added}・削除 {removed}・変更 {changed}）、"
-        "文 +{plus} −{minus}",
-        "en": "{total} resource(s) differ ({added} added, {removed} removed, {changed} changed); "
-        "statements +{plus} −{minus}",
-    },
-}
-
-
-#: Names of the properties from other vocabularies that the plan data uses most.
-COMMON_PROPERTIES = {
-    RDF_TYPE: {"ja": "種類", "en": "type"},
-    "http://www.w3.org/2000/01/rdf-schema#label": {"ja": "名称", "en": "label"},
-    "http://www.w3.org/2004/02/skos/core#prefLabel": {"ja": "名称", "en": "preferred label"},
-    "http://www.w3.org/2000/01/rdf-schema#comment": {"ja": "注記", "en": "comment"},
-    POSITION: {"ja": "順序", "en": "position"},
-    "http://www.w3.org/ns/prov#wasDerivedFrom": {"ja": "出典", "en": "derived from"},
-}
-
-
 def word(key: str, lang: str, **values: object) -> str:
-    text = WORDS[key].get(lang) or WORDS[key]["en"]
-    return text.format(**values) if values else text
+    return text(f"diff.{key}", lang, **values)
+
+
+def common_property(iri: str, lang: str) -> str | None:
+    """The name of a property of another vocabulary the plan data uses often."""
+    return text(f"property.{iri}", lang) if has(f"property.{iri}") else None
 
 
 @dataclass
@@ -202,7 +181,7 @@ def _property_changes(
     """Pair a removed and an added value of the same language (or both IRIs) as a change."""
     label = (
         namer.labels.label(predicate, namer.lang)
-        or COMMON_PROPERTIES.get(predicate, {}).get(namer.lang)
+        or common_property(predicate, namer.lang)
         or compact(predicate)
     )
     groups: dict[str | None, PropertyChange] = {}

@@ -6,10 +6,51 @@ once per test session on a free loopback port (see ``tests/support/server.py``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+import requests
+from flask.testing import FlaskClient
 from support.server import ServerURL, running_server
+
+#: The language the tests' HTTP clients read unless a test says otherwise.  With no
+#: Accept-Language at all the server answers in Japanese (the one rule of
+#: kgraph.messages; tests/test_messages.py and test_language_default.py check that);
+#: most assertions here are written against the English wording.
+TEST_LANGUAGE = "en"
+# The same for the command line: a machine with no locale at all would make the CLI
+# speak Japanese (the one rule); the tests' subprocesses get an English locale unless
+# a test gives one (tests/test_language_default.py).
+if not any(os.environ.get(name) for name in ("LC_ALL", "LC_MESSAGES", "LANG")):
+    os.environ["LANG"] = "C.UTF-8"
+
+
+@pytest.fixture(autouse=True)
+def _clients_read_english(monkeypatch):
+    """``requests`` and Flask's test client send ``Accept-Language: en`` unless the
+    test sets that header (or ``lang=``/the cookie) itself."""
+    original = requests.Session.request
+
+    def request(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def]
+        headers = dict(kwargs.pop("headers", None) or {})
+        if not any(k.lower() == "accept-language" for k in headers):
+            headers["Accept-Language"] = TEST_LANGUAGE
+        return original(self, method, url, *args, headers=headers, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", request)
+    base_open = FlaskClient.open
+
+    def open_(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        headers = kwargs.get("headers")
+        given = headers.keys() if hasattr(headers, "keys") else [k for k, _ in headers or []]
+        if not any(k.lower() == "accept-language" for k in given) and \
+                "HTTP_ACCEPT_LANGUAGE" not in self.environ_base:
+            kwargs["headers"] = [*(headers.items() if hasattr(headers, "items")
+                                   else headers or []), ("Accept-Language", TEST_LANGUAGE)]
+        return base_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(FlaskClient, "open", open_)
 
 
 @pytest.fixture(scope="session")

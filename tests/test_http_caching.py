@@ -71,11 +71,14 @@ def test_options_names_only_the_methods_the_path_accepts(client, path, methods):
     ({"query_string": {"query": "ASK {"}, "headers": {"Cookie": "lang=ja",
                                                       "Accept-Language": "en"}}, "構文エラー"),
     ({"query_string": {"query": "ASK {"}, "headers": {"Accept-Language": "ja"}}, "構文エラー"),
-    ({"query_string": {"query": "ASK {"}}, "sparql syntax error"),
+    ({"query_string": {"query": "ASK {"}, "headers": {"Accept-Language": "en"}},
+     "sparql syntax error"),
+    ({"query_string": {"query": "ASK {"}, "headers": {"Accept-Language": ""}}, "構文エラー"),
 ])
 def test_errors_follow_the_language_the_reader_chose(client, how, expected):
     """The pages' language choice (``?lang=``, its cookie) holds for error messages,
-    then ``Accept-Language``; a program that states nothing reads English."""
+    then ``Accept-Language``; a program that states nothing reads Japanese (the one
+    rule, :func:`kgraph.messages.choose`)."""
     response = client.get("/sparql", **how)
     assert response.status_code == 400
     assert expected in response.get_data(as_text=True).lower()

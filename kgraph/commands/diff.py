@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..cli import EXIT_ERROR
+from ..cli import fail, say
 from ..config import Config
 from ..dataset import SourceError, parse_sources
 from ..diff import diff_triples, render_text
@@ -35,16 +35,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="OLD NEW, or NEW with --store")
     p.add_argument("--store", help="compare the current snapshot of this store with NEW")
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--lang", choices=("ja", "en"), default="en", help="language of names")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
     expected = 1 if args.store else 2
     if len(args.files) != expected:
-        what = "NEW (with --store)" if args.store else "OLD and NEW"
-        print(f"kgraph diff: error: give {what}", file=sys.stderr)
-        return EXIT_ERROR
+        what = say(args, "diff_new_store" if args.store else "diff_old_new")
+        return fail(args, say(args, "diff_needs", what=what))
     try:
         new, graphs = read_side(Path(args.files[-1]), config)
         if args.store:
@@ -53,11 +51,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
             old, _ = read_side(Path(args.files[0]), config)
         labels = labels_from_quads(parse_sources(shipped_sources(config.base), config.base))
     except TableError as error:
-        print(f"kgraph diff: error: {error.summary(args.lang)}", file=sys.stderr)
-        return EXIT_ERROR
+        return fail(args, error.summary(args.lang))
     except (SourceError, UnknownFormatError, FileNotFoundError, OSError) as error:
-        print(f"kgraph diff: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return fail(args, str(error))
     labels.merge(labels_from_quads(old)).merge(labels_from_quads(new))
     diff = diff_triples(old, new, labels, args.lang)
     if args.format == "json":

@@ -7,7 +7,7 @@ import sys
 
 import pyoxigraph as ox
 
-from ..cli import EXIT_ERROR, EXIT_OK
+from ..cli import EXIT_OK, fail
 from ..config import Config
 from ..iris import PREFIXES
 from ..service import Refused, serving_store
@@ -37,8 +37,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     try:
         store = serving_store(config.replace(store=args.store))
     except (Refused, FileNotFoundError, OSError) as error:
-        print(f"kgraph export: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return fail(args, str(error))
     data = export_bytes(store, args.format)
     if args.output:
         with open(args.output, "wb") as out:

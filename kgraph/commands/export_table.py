@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..cli import EXIT_ERROR, EXIT_OK
+from ..cli import EXIT_OK, fail, say
 from ..config import Config
 from ..dataset import SourceError, parse_sources
 from ..iris import graph_iri
@@ -37,10 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, config: Config) -> int:
     fmt = args.format or (Path(args.output).suffix.lower().lstrip(".") if args.output else "csv")
     if fmt not in FORMATS:
-        print(
-            f"kgraph export-table: error: unknown table format {fmt!r} (csv, xlsx)", file=sys.stderr
-        )
-        return EXIT_ERROR
+        return fail(args, say(args, "unknown_table_format", format=repr(fmt)))
     try:
         quads = _dataset(args, config)
         entries = ox.NamedNode(graph_iri(config.base, ENTRIES))
@@ -49,14 +46,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
         triples = [q.triple for q in quads if q.graph_name == entries]
         data = export_table(triples, context, fmt)
     except (SourceError, ContextError, ExportError, FileNotFoundError, OSError) as error:
-        print(f"kgraph export-table: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return fail(args, str(error))
     if args.output:
         Path(args.output).write_bytes(data)
-        print(f"wrote {args.output} ({fmt}, {len(data)} bytes)", file=sys.stderr)
+        print(say(args, "wrote_table", path=args.output, format=fmt, size=len(data)),
+              file=sys.stderr)
     elif fmt == "xlsx" and sys.stdout.isatty():
-        print("kgraph export-table: error: give -o FILE for XLSX", file=sys.stderr)
-        return EXIT_ERROR
+        return fail(args, say(args, "xlsx_needs_output"))
     else:
         sys.stdout.buffer.write(data)
     return EXIT_OK

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..cli import EXIT_ERROR, EXIT_NONCONFORMANT, EXIT_OK
+from ..cli import EXIT_ERROR, EXIT_NONCONFORMANT, EXIT_OK, fail, say
 from ..config import Config
 from ..dataset import SourceError
 from ..diff import diff_triples, render_text
@@ -47,7 +47,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", help="write the entries graph here as Turtle")
     p.add_argument("--apply", action="store_true", help="publish into the store if it validates")
     p.add_argument("--store", help="on-disk store directory (default: $KGRAPH_STORE)")
-    p.add_argument("--lang", choices=("ja", "en"), default="en", help="message language")
     p.add_argument("--json", action="store_true", help="print errors and the result as JSON")
     p.set_defaults(run=run)
 
@@ -57,11 +56,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
     path = Path(args.file)
     out = _Output(args)
     if args.apply and not config.store:
-        return out.error("--apply needs a store directory (--store DIR or $KGRAPH_STORE)")
+        return out.error(say(args, "apply_needs_store"))
     if not path.is_file():
-        return out.error(f"{path}: no such file")
+        return out.error(say(args, "no_such_file", path=path))
     if path.suffix.lower() not in TABLE_SUFFIXES:
-        return out.error(f"{path}: a plan spreadsheet is a .csv or .xlsx file")
+        return out.error(say(args, "not_a_table", path=path))
     if not args.apply:
         published = Published(config.store) if config.store else None
         return _import(args, config, path, out, published)
@@ -100,10 +99,9 @@ def _import(args: argparse.Namespace, config: Config, path: Path, out: _Output,
         path_published = (str(publish(config.store, checked, published))
                           if args.apply and published is not None else None)
     except OSError as error:  # a full disk, a read-only or missing directory
-        nothing = "何も変更していません。" if args.lang == "ja" else "nothing was changed."
-        return out.error(
-            f"cannot write a snapshot into {config.store}: {error.strerror or error}; {nothing}"
-        )
+        out.error(say(args, "cannot_write", store=config.store, reason=error.strerror or error))
+        print(say(args, "nothing_changed"), file=sys.stderr)
+        return EXIT_ERROR
     return out.done(checked, triples, changes, path_published)
 
 
@@ -119,19 +117,13 @@ class _Output:
     def error(self, message: str) -> int:
         if self.args.json:
             self._json({"status": "error", "message": message})
-        print(f"kgraph import-table: error: {message}", file=sys.stderr)
-        return EXIT_ERROR
+        return fail(self.args, message)
 
     def refused(self, problems: list) -> int:
         if self.args.json:
             self._json({"status": "refused", "errors": [e.to_json() for e in problems]})
-        head = (
-            f"表を取り込めません（{len(problems)} 件）。何も変更していません。"
-            if self.lang == "ja"
-            else f"the spreadsheet was refused ({len(problems)} problem(s)); "
-            "nothing was changed."
-        )
-        print(f"kgraph import-table: {head}", file=sys.stderr)
+        print(f"kgraph import-table: {say(self.args, 'table_refused', n=len(problems))}",
+              file=sys.stderr)
         print(TableError(problems).summary(self.lang), file=sys.stderr)
         return EXIT_NONCONFORMANT
 
@@ -142,8 +134,10 @@ class _Output:
             self._json({"status": "invalid", "report": error.report.to_json()})
         else:
             sys.stderr.write(render(error.report, "text", self.lang))
-        nothing = "何も変更していません。" if self.lang == "ja" else "nothing was changed."
-        print(f"kgraph import-table: {error}; {nothing}", file=sys.stderr)
+        print(say(self.args, "error", detail=say(self.args, "refused",
+                                                  n=error.report.count("Violation"))),
+              file=sys.stderr)
+        print(say(self.args, "nothing_changed"), file=sys.stderr)
         return EXIT_NONCONFORMANT
 
     def done(self, checked, triples, changes, published: str | None) -> int:
@@ -160,22 +154,14 @@ class _Output:
                 }
             )
             return EXIT_OK
-        warnings = report.count("Warning")
-        if self.lang == "ja":
-            print(f"検証に合格しました：{len(triples)} 文、警告 {warnings} 件。")
-        else:
-            print(f"valid: {len(triples)} statements, {warnings} warning(s).")
+        print(say(self.args, "table_valid", n=len(triples), warnings=report.count("Warning")))
         if changes is not None:
-            compared = (
-                "現在のデータとの違い："
-                if self.lang == "ja"
-                else "compared with the current data: "
-            )
-            print(compared + render_text(changes).rstrip().splitlines()[-1])
+            print(say(self.args, "compared",
+                      summary=render_text(changes).rstrip().splitlines()[-1]))
         if self.args.output:
-            print(("書き出し：" if self.lang == "ja" else "wrote ") + self.args.output)
+            print(say(self.args, "wrote", path=self.args.output))
         if published:
-            print(("公開しました：" if self.lang == "ja" else "published ") + published)
+            print(say(self.args, "published", path=published))
         return EXIT_OK
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import EXIT_ERROR, EXIT_NONCONFORMANT, EXIT_OK
+from ..cli import EXIT_ERROR, EXIT_NONCONFORMANT, EXIT_OK, fail, say
 from ..config import Config
 from ..service import Refused, from_files, publish, refuse_unless_conforming, validate, writing
 from ..sources import UnknownFormatError, sources_for_files
@@ -19,7 +19,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("files", nargs="*", help="RDF files to load (default: the shipped data)")
     p.add_argument("--store", help="on-disk store directory (default: $KGRAPH_STORE; else memory)")
     p.add_argument("--no-cache", action="store_true", help="re-validate even if cached")
-    p.add_argument("--lang", choices=("ja", "en"), default="en", help="message language")
     p.set_defaults(run=run)
 
 
@@ -31,32 +30,32 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if not config.store:
             checked = validate(config, candidate, use_cache=not args.no_cache)
             refuse_unless_conforming(checked)
-            print(f"validated {len(checked.quads)} quads ({checked.report.count('Warning')} "
-                  "warning(s)); in-memory store discarded (give --store DIR to keep it)")
+            print(say(args, "validated", n=len(checked.quads),
+                      warnings=checked.report.count("Warning")))
             return EXIT_OK
         # Validated and published under the writer lock: against what is published.
         with writing(config.store) as published:
             checked = validate(config, candidate, published, use_cache=not args.no_cache)
             path = publish(config.store, checked, published)
     except UnknownFormatError as error:
-        print(f"kgraph load: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return fail(args, str(error))
     except Refused as error:
-        print(f"kgraph load: {error}", file=sys.stderr)
         if error.report is None:
-            return EXIT_ERROR
+            return fail(args, str(error))
+        print(say(args, "error", detail=say(args, "refused",
+                                           n=error.report.count("Violation"))), file=sys.stderr)
         for focus, results in error.report.by_focus().items():
             for r in results:
                 if r.severity == "Violation":
                     where = f" {r.path}" if r.path else ""
                     print(f"  {focus}{where}: {r.message(args.lang)}", file=sys.stderr)
-        print("kgraph load: nothing was changed.", file=sys.stderr)
+        print(say(args, "nothing_changed"), file=sys.stderr)
         return EXIT_NONCONFORMANT
     except OSError as error:  # a full disk, a read-only or missing directory
-        print(f"kgraph load: error: cannot write a snapshot into {config.store}: "
-              f"{error.strerror or error}", file=sys.stderr)
-        print("kgraph load: nothing was changed.", file=sys.stderr)
+        fail(args, say(args, "cannot_write", store=config.store,
+                       reason=error.strerror or error))
+        print(say(args, "nothing_changed"), file=sys.stderr)
         return EXIT_ERROR
-    print(f"loaded {len(checked.quads)} quads into {path} "
-          f"({checked.report.count('Warning')} warning(s))")
+    print(say(args, "loaded", n=len(checked.quads), path=path,
+              warnings=checked.report.count("Warning")))
     return EXIT_OK

@@ -7,7 +7,7 @@ import sys
 
 import pyoxigraph as ox
 
-from ..cli import EXIT_ERROR, EXIT_OK
+from ..cli import EXIT_ERROR, EXIT_OK, fail, say
 from ..config import Config
 from ..iris import PREFIXES
 from ..service import Refused, serving_store
@@ -50,17 +50,15 @@ def run(args: argparse.Namespace, config: Config) -> int:
     else:
         text = sys.stdin.read() if args.query in (None, "-") else args.query
     if not text or not text.strip():
-        print("kgraph query: error: no query given", file=sys.stderr)
-        return EXIT_ERROR
+        return fail(args, say(args, "no_query"))
     try:
         store = serving_store(config.replace(store=args.store))
     except (Refused, FileNotFoundError, OSError) as error:
-        print(f"kgraph query: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return fail(args, str(error))
     try:
         results = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
     except SyntaxError as error:
-        print(f"kgraph query: syntax error: {error}", file=sys.stderr)
+        print(say(args, "syntax", detail=error), file=sys.stderr)
         return EXIT_ERROR
     sys.stdout.write(render(results, args.format))
     return EXIT_OK
@@ -76,11 +74,11 @@ def example_text(args: argparse.Namespace) -> str | None:
                 print(f"{example.name}\t{example.title('ja')}\t{example.title('en')}")
             return None
         if args.query:
-            print("kgraph query: error: give either a query or --example", file=sys.stderr)
+            fail(args, say(args, "query_or_example"))
             return None
         return find_example(args.example).text
     except (KeyError, ExampleError) as error:
-        print(f"kgraph query: error: {error.args[0]}", file=sys.stderr)
+        fail(args, str(error.args[0]))
         return None
 
 

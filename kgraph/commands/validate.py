@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import EXIT_ERROR, EXIT_NONCONFORMANT, EXIT_OK
+from ..cli import EXIT_NONCONFORMANT, EXIT_OK, fail, say
 from ..config import Config
 from ..dataset import SourceError
 from ..reports import FORMATS, labels_from_graph, labels_from_quads, render
@@ -42,7 +42,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="validate the shipped data with FILES replacing the shipped files of the same name",
     )
     p.add_argument("--format", choices=FORMATS, default="text", help="report format (text)")
-    p.add_argument("--lang", choices=("ja", "en"), default="en", help="message language")
     p.add_argument("-o", "--output", help="write the report to this file (default: stdout)")
     p.add_argument("--no-cache", action="store_true", help="re-validate even if cached")
     p.set_defaults(run=run)
@@ -53,14 +52,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
         candidate, files = _candidate(args, config)
         checked = validate(config, candidate, use_cache=not args.no_cache)
     except (SourceError, UnknownFormatError, FileNotFoundError) as error:
-        print(f"kgraph validate: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return fail(args, str(error))
     except Refused as error:  # a file that cannot be parsed
-        print(f"kgraph validate: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return fail(args, str(error))
     except Exception as error:  # pySHACL or rdflib failing: an error, not a verdict
-        print(f"kgraph validate: error: validation failed: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return fail(args, say(args, "validation_failed", detail=error))
     report = checked.report
     labels = labels_from_quads(checked.quads).merge(labels_from_graph(load_shapes()))
     text = render(report, args.format, args.lang, labels)
@@ -69,8 +65,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
     else:
         sys.stdout.write(text)
     if args.format == "text":
-        verdict = "conforms" if report.conforms else "does not conform"
-        print(f"{len(checked.quads)} quads from {files} file(s): {verdict}", file=sys.stderr)
+        verdict = text("report.conforms" if report.conforms else "report.not_conforms",
+                       args.lang)
+        print(say(args, "verdict", n=len(checked.quads), files=files, verdict=verdict),
+              file=sys.stderr)
     return EXIT_OK if report.conforms else EXIT_NONCONFORMANT
 
 
@@ -81,7 +79,7 @@ def _candidate(args: argparse.Namespace, config: Config) -> tuple[Candidate, int
     tables = [f for f in args.files if _is_table(f)]
     for name in args.files:
         if not Path(name).is_file():
-            raise FileNotFoundError(f"{name}: no such file")
+            raise FileNotFoundError(say(args, "no_such_file", path=name))
     if len(tables) > 1:
         raise UnknownFormatError("give at most one plan spreadsheet (it is the entries graph)")
     sources = sources_for_files(rdf_files, config.base) if rdf_files else []

@@ -16,6 +16,7 @@ the format the client negotiated (:mod:`kgraph.engine.results`).
 What engines still write differently is evened out here, so that clients, pages and
 dumps see the data as the files say it (``tests/test_virtuoso_backend.py`` runs a real
 Virtuoso 7): booleans in canonical form (Virtuoso's JSON writes ``"1"``/``"0"``); an
+ASK answered with a row instead of a boolean (Virtuoso 7.2) read as the boolean; an
 answer the engine cut at its own row limit is marked as cut (``X-SPARQL-MaxRows``)
 and never read as whole data; a syntax error is reported against the client's own
 text (an engine counts the lines of kgraph's prologue, and Virtuoso quotes the whole
@@ -69,10 +70,13 @@ def _session() -> requests.Session:
 
 
 def prologue(base_iri: str | None, prefixes: Mapping[str, str] | None) -> str:
-    """``BASE`` and ``PREFIX`` lines; the query's own declarations, coming later, win."""
-    lines = [f"BASE <{base_iri}>"] if base_iri else []
-    lines += [f"PREFIX {name}: <{iri}>" for name, iri in (prefixes or {}).items()]
-    return "\n".join(lines) + ("\n" if lines else "")
+    """``BASE`` and ``PREFIX`` declarations; the query's own, coming later, win.
+
+    All on one line that the client's first line continues, so that an engine's
+    error message ("line 3: syntax error ...") counts the client's lines."""
+    parts = [f"BASE <{base_iri}>"] if base_iri else []
+    parts += [f"PREFIX {name}: <{iri}>" for name, iri in (prefixes or {}).items()]
+    return " ".join(parts) + (" " if parts else "")
 
 
 class RemoteEngine:
@@ -176,8 +180,8 @@ class RemoteEngine:
             return Outcome(400, error=kind, detail=detail)
         media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         try:
-            outcome = _reserialise(response.content, media, result_type, graph_type,
-                                   max_rows, prefixes)  # type: ignore[arg-type]
+            outcome = _reserialise(response.content, media, str(form or ""), result_type,
+                                   graph_type, max_rows, prefixes)  # type: ignore[arg-type]
         except (SyntaxError, ValueError) as error:
             raise BackendError(f"{self.url} answered what cannot be read: {error}") from error
         # The engine cut the result at its own limit, below kgraph's: the client must
@@ -187,16 +191,26 @@ class RemoteEngine:
         return outcome
 
 
-def parse_json_results(body: bytes) -> ox.QuerySolutions | ox.QueryBoolean:
-    """SPARQL JSON results as pyoxigraph reads them, booleans in canonical form.
+def parse_json_results(body: bytes, form: str | None = None,
+                       ) -> ox.QuerySolutions | ox.QueryBoolean:
+    """SPARQL JSON results as pyoxigraph reads them, evened out across engines.
 
-    Virtuoso writes an xsd:boolean as ``"1"``/``"0"`` in JSON (and as ``"true"``/
-    ``"false"`` in N-Triples): the same value, but another RDF term than the data's,
-    so pages would show ``1``, dumps would differ from the files and a client could
-    not match the term it got in the next query."""
-    if b"#boolean" in body:
+    * Booleans in canonical form: Virtuoso writes an xsd:boolean as ``"1"``/``"0"``
+      in JSON (as ``"true"``/``"false"`` in N-Triples): the same value but another
+      RDF term than the data's, so pages would show ``1``, dumps would differ from
+      the files and a client could not match the term it got in its next query.
+    * The answer to an ASK (``form``) as a boolean: Virtuoso 7.2's JSON (and XML)
+      writer has none and answers with solutions of one variable, ``__ASK_RETVAL``:
+      one row ``1`` for true, no row for false."""
+    ask = form == "ASK"
+    if ask or b"#boolean" in body:
         document = json.loads(body)
-        for row in (document.get("results") or {}).get("bindings") or []:
+        bindings = (document.get("results") or {}).get("bindings") or []
+        if ask and "boolean" not in document:
+            truth = any(term.get("value") not in ("0", "false")
+                        for row in bindings for term in row.values())
+            document = {"head": {}, "boolean": truth}
+        for row in bindings:
             for term in row.values():
                 if term.get("datatype") == XSD_BOOLEAN and term.get("value") in _BOOLEANS:
                     term["value"] = _BOOLEANS[term["value"]]
@@ -231,10 +245,11 @@ def backend_message(text: str) -> str:
     return text.strip().split("\nSPARQL query:", 1)[0].strip()[:2000]
 
 
-def _reserialise(body: bytes, media: str, result_type: str | None, graph_type: str | None,
-                 max_rows: int, prefixes: Mapping[str, str] | None) -> Outcome:
+def _reserialise(body: bytes, media: str, form: str, result_type: str | None,
+                 graph_type: str | None, max_rows: int, prefixes: Mapping[str, str] | None,
+                 ) -> Outcome:
     if media in (JSON, "application/json"):
-        parsed = parse_json_results(body)
+        parsed = parse_json_results(body, form)
         if isinstance(parsed, ox.QueryBoolean):
             if result_type is None:
                 return Outcome(406, error="not-acceptable", form="ASK")
@@ -283,7 +298,7 @@ class RemoteStore:
             body = self.engine.checked(full, NTRIPLES, dataset)
             return list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
         body = self.engine.checked(full, JSON, dataset)
-        return parse_json_results(body)
+        return parse_json_results(body, form)
 
     def _select(self, text: str) -> ox.QuerySolutions:
         graphs = self.engine.graphs()

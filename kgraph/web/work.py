@@ -21,58 +21,13 @@ from ..engine.backend import NotSupported
 from ..engine.remote import BackendError, BackendTimeout, BackendUnavailable
 from ..engine.results import Outcome
 from ..engine.sandbox import BudgetExceeded, MemoryExceeded, PoolBusy, SandboxCrashed
-from .http.errors import STATUS_MESSAGES, ApiError, Message
+from ..messages import Group
+from .http.errors import STATUS_MESSAGES, ApiError
 from .state import AppState
 
 log = logging.getLogger("kgraph.work")
 
-MSG = {
-    "budget": Message(
-        "The {work} ran longer than its time budget of {budget} s and was stopped. "
-        "Narrow it (LIMIT, more specific patterns, a smaller file) or ask the operator "
-        "for a longer budget.",
-        "{work_ja}が制限時間 {budget} 秒を超えたため停止しました。LIMIT を付ける、条件を絞る、"
-        "ファイルを小さくするなどするか、運用者に制限時間の延長を依頼してください。",
-    ),
-    "memory": Message(
-        "The {work} needed more than {limit} MB of memory and was stopped. Narrow it "
-        "(LIMIT, more specific patterns, no ORDER BY over huge results, a smaller file).",
-        "{work_ja}が {limit} MB を超えるメモリを必要としたため停止しました。LIMIT を付ける、"
-        "条件を絞る、巨大な結果の ORDER BY を避ける、ファイルを小さくするなどしてください。",
-    ),
-    "busy": Message(
-        "All sandboxes stayed busy for {budget} s. Try again shortly.",
-        "{budget} 秒待っても処理用のプロセスが空きませんでした。"
-        "しばらくしてから再試行してください。",
-    ),
-    "crashed": Message(
-        "The engine stopped while working on this {work} (it is nested too deeply, or it "
-        "needed more memory than allowed); nothing was changed.",
-        "この{work_ja}の処理中にエンジンが停止しました（入れ子が深すぎるか、許されたより多くの"
-        "メモリが必要でした）。データは何も変更されていません。",
-    ),
-    "remote_unavailable": Message(
-        "SERVICE and LOAD are refused on this server: the engine that would run them cannot "
-        "be cut off from the network here, so no query or update that mentions them is run.",
-        "このサーバーでは SERVICE と LOAD を受け付けません。それらを実行するエンジンを"
-        "ネットワークから切り離せないため、それらを含むクエリや更新は実行しません。",
-    ),
-    "backend_failed": Message(
-        "The SPARQL engine this server reads from failed:",
-        "このサーバーが読み込む SPARQL エンジンでエラーが発生しました:",
-    ),
-    "backend_down": Message(
-        "The SPARQL engine this server reads from cannot be reached; try again later.",
-        "このサーバーが読み込む SPARQL エンジンに接続できません。"
-        "しばらくしてから再試行してください。",
-    ),
-    "not_supported": Message(
-        "This server serves from a remote SPARQL engine (its backend, --sparql-backend): "
-        "{what} is done on that engine itself, not here.",
-        "このサーバーはリモートの SPARQL エンジン（バックエンド、--sparql-backend）から"
-        "データを提供しています。{what_ja}はそのエンジンで直接行ってください。",
-    ),
-}
+MSG = Group("work")
 
 WORK = {
     "query": ("query", "クエリ"),

@@ -14,34 +14,15 @@ that wants HTML error pages registers its own handler, which Flask prefers.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from flask import Flask, Request, Response, request
 from werkzeug.exceptions import HTTPException
 
 from ...engine.remote import BackendError, BackendTimeout, BackendUnavailable
+from ...messages import Group, Message, message
 from .accesslog import escape
-from .language import COOKIE as LANG_COOKIE
-from .language import PARAM as LANG_PARAM
 
 log = logging.getLogger("kgraph.errors")
-
-LANGUAGES = ("en", "ja")
-
-
-@dataclass(frozen=True)
-class Message:
-    """One user-visible message in both languages."""
-
-    en: str
-    ja: str
-
-    def __call__(self, lang: str) -> str:
-        return self.ja if lang == "ja" else self.en
-
-    def format(self, **values: object) -> Message:
-        return Message(self.en.format(**values), self.ja.format(**values))
-
 
 class ApiError(HTTPException):
     """An error with a bilingual message and an optional language-neutral detail.
@@ -67,35 +48,22 @@ class ApiError(HTTPException):
 
 
 #: Messages for statuses raised by Flask/Werkzeug themselves.
+#: Messages for statuses raised by Flask/Werkzeug themselves.
 STATUS_MESSAGES: dict[int, Message] = {
-    400: Message("Bad request.", "リクエストが不正です。"),
-    401: Message("Authentication required.", "認証が必要です。"),
-    403: Message("Forbidden.", "アクセスが禁止されています。"),
-    404: Message("Not found.", "見つかりません。"),
-    405: Message("Method not allowed.", "このメソッドは使用できません。"),
-    406: Message("Not acceptable.", "要求された形式では応答できません。"),
-    413: Message(
-        "Request body too large.", "リクエスト本文が大きすぎます。"
-    ),
-    414: Message("Request URI too long.", "リクエストURIが長すぎます。"),
-    415: Message("Unsupported media type.", "サポートされていないメディアタイプです。"),
-    500: Message(
-        "Internal server error. The problem has been logged.",
-        "サーバー内部エラーです。問題は記録されました。",
-    ),
-    503: Message("Service unavailable.", "サービスを利用できません。"),
+    int(key): message(f"status.{key}") for key in Group("status") if key.isdigit()
 }
 
 
 def language(req: Request | None = None) -> str:
-    """``en`` or ``ja``: the language the reader chose on the pages (``?lang=``, then
-    its cookie), else by ``Accept-Language``; English when nothing matches, since
-    most clients without a preference are programs."""
-    req = req or request
-    for chosen in (req.args.get(LANG_PARAM), req.cookies.get(LANG_COOKIE)):
-        if chosen in LANGUAGES:
-            return chosen
-    return req.accept_languages.best_match(LANGUAGES, default="en") or "en"
+    """The reader's language, by the one rule (:func:`kgraph.messages.choose`)."""
+    from .language import get_lang
+
+    return get_lang()
+
+
+def message_for_status(code: int) -> Message:
+    """A message for a status no handler named (its standard reason phrase)."""
+    return message("status.other").format(code=code)
 
 
 def error_response(code: int, message: Message, detail: str = "") -> Response:
@@ -132,7 +100,7 @@ def handle_http_error(error: HTTPException) -> Response:
         response = error_response(code, error.message, error.detail)
         response.headers.update(error.extra_headers)
     else:
-        message = STATUS_MESSAGES.get(code) or Message(error.name, error.name)
+        message = STATUS_MESSAGES.get(code) or message_for_status(code)
         detail = error.description if error.description and code != 500 else ""
         if detail and detail.strip() == message.en:
             detail = ""
@@ -156,10 +124,7 @@ def _english_detail(error: HTTPException, detail: str) -> str:
 
 #: The body could not be read as the request framed it (a broken chunked encoding, a
 #: client that stopped sending): the client's fault, answered 400 (408 for a timeout).
-BODY_UNREADABLE = Message(
-    "The request body could not be read (broken framing, or the client stopped sending).",
-    "リクエスト本文を読み取れませんでした（転送形式の誤り、または送信の中断）。",
-)
+BODY_UNREADABLE = message("error.body_unreadable")
 
 
 def _body_unreadable(error: Exception) -> int | None:

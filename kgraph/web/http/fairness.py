@@ -28,23 +28,16 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import ApiError, Message
+from ...messages import message
+from .errors import ApiError
 
 #: Slot files per kind of work: addresses hash into this many buckets.
 BUCKETS = 4096
 #: Share of a server process's threads that may wait for sandboxes.
 WORK_SHARE = 0.75
 
-TOO_MANY = Message(
-    "You already have {limit} {kind} running; wait for one to finish (or be cut at its "
-    "time budget), then try again.",
-    "実行中の{kind_ja}がすでに {limit} 件あります。いずれかが終わる（または制限時間で停止する）"
-    "のを待ってから、もう一度お試しください。",
-)
-BUSY = Message(
-    "The server is busy with other requests; try again in a moment.",
-    "サーバーがほかのリクエストの処理で混み合っています。少し待ってからもう一度お試しください。",
-)
+TOO_MANY = message("fairness.too_many")
+BUSY = message("fairness.busy")
 
 KINDS = {
     "query": ("queries or updates", "クエリ・更新"),

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from .errors import ApiError, Message
+from ...messages import message
+from .errors import ApiError
 from .front import BODY_PROBLEM
 from .pages import CONTENT_SECURITY_POLICY
 
@@ -23,40 +24,15 @@ bp = Blueprint("security", __name__)
 
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 
-CONTENT_ENCODING = Message(
-    "Request bodies must not be compressed (Content-Encoding: {coding}); send them as they are.",
-    "リクエスト本文を圧縮しないでください（Content-Encoding: {coding}）。そのまま送ってください。",
-)
-
-
-TRANSFER_ENCODING = Message(
-    "Transfer-Encoding: {coding} is not supported; send the body as is or chunked.",
-    "Transfer-Encoding: {coding} には対応していません。本文はそのままか chunked で送ってください。",
-)
-
-
+CONTENT_ENCODING = message("error.content_encoding")
+TRANSFER_ENCODING = message("error.transfer_encoding")
+#: Why a body was not read (:mod:`kgraph.web.http.front`), and the answer's status.
 BODY_PROBLEMS = {
-    "timeout": (408, Message(
-        "The request body did not arrive within the time allowed ({seconds} s); send it "
-        "again, faster.",
-        "リクエスト本文が制限時間（{seconds} 秒）内に届きませんでした。もう一度送ってください。",
-    )),
-    "too-large": (413, Message(
-        "The request body is larger than this server accepts ({limit} bytes).",
-        "リクエスト本文がこのサーバーの上限（{limit} バイト）を超えています。",
-    )),
-    "busy": (503, Message(
-        "Too many requests are sending bodies slowly right now; try again shortly.",
-        "本文の送信が遅いリクエストが多すぎます。しばらくしてから再試行してください。",
-    )),
-    "framing": (400, Message(
-        "A request may give Content-Length or Transfer-Encoding: chunked, not both.",
-        "Content-Length と Transfer-Encoding: chunked は、どちらか一方だけを指定してください。",
-    )),
-    "unreadable": (400, Message(
-        "The request body could not be read (broken framing, or the client stopped sending).",
-        "リクエスト本文を読み取れませんでした（転送形式の誤り、または送信の中断）。",
-    )),
+    "timeout": (408, message("body.timeout")),
+    "too-large": (413, message("body.too-large")),
+    "busy": (503, message("body.busy")),
+    "framing": (400, message("body.framing")),
+    "unreadable": (400, message("body.unreadable")),
 }
 
 

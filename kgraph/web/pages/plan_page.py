@@ -19,7 +19,6 @@ from ...iris import PREFIXES
 from ..http.language import get_lang, t
 from ..http.pages import html_page
 from ..state import current_state
-from .frontdoor_i18n import FRONTDOOR_MESSAGES  # noqa: F401  (registers the UI strings)
 from .labels import Labeller
 from .linkeddata import local_href
 

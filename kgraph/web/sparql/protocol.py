@@ -50,6 +50,7 @@ from ...engine import isolation
 from ...engine.results import Dataset, Outcome
 from ...engine.sparql_text import MAX_NESTING, QUERY_FORMS, Analysis, analyse, nesting_depth, tokens
 from ...iris import PREFIXES
+from ...messages import Group, Message
 from .. import work
 from ..http import errors
 from ..http.conneg import (
@@ -61,7 +62,7 @@ from ..http.conneg import (
     choose_format,
     default_aliases,
 )
-from ..http.errors import ApiError, Message
+from ..http.errors import ApiError
 from ..state import AppState, current_state
 
 bp = Blueprint("sparql", __name__)
@@ -76,105 +77,7 @@ ALLOWED = "GET, HEAD, POST, OPTIONS"
 READ_ONLY = "GET, HEAD, OPTIONS"
 MAX_ROWS_HEADER = "X-SPARQL-MaxRows"
 
-M = Message
-MSG = {
-    "method": M(
-        "Use GET or POST for SPARQL queries, POST for updates; the graph store is read-only.",
-        "SPARQL クエリは GET か POST、更新は POST で送ってください。"
-        "グラフストアは読み取り専用です。",
-    ),
-    "media_type": M(
-        "Send the query as application/sparql-query, the update as application/sparql-update, "
-        "or either as an application/x-www-form-urlencoded form.",
-        "クエリは application/sparql-query、更新は application/sparql-update、または "
-        "application/x-www-form-urlencoded のフォームで送ってください。",
-    ),
-    "charset": M(
-        "The request must be encoded in UTF-8.",
-        "リクエストは UTF-8 で符号化してください。",
-    ),
-    "repeated": M(
-        "The parameter '{name}' was given more than once; give exactly one.",
-        "パラメータ '{name}' が複数回指定されています。1 回だけ指定してください。",
-    ),
-    "both": M(
-        "A request carries either a query or an update, not both.",
-        "1 つのリクエストにはクエリか更新のどちらか一方だけを含めてください。",
-    ),
-    "missing": M(
-        "No query or update was given (parameter 'query' or 'update', or a SPARQL body).",
-        "クエリも更新も指定されていません"
-        "（パラメータ 'query' か 'update'、または SPARQL の本文）。",
-    ),
-    "empty": M("The {kind} is empty.", "{kind_ja}が空です。"),
-    "update_get": M(
-        "SPARQL Update must be sent with POST.",
-        "SPARQL Update は POST で送ってください。",
-    ),
-    "iri": M(
-        "The parameter '{name}' is not a valid absolute IRI: {value}",
-        "パラメータ '{name}' が正しい絶対 IRI ではありません: {value}",
-    ),
-    "timeout": M(
-        "The parameter 'timeout' must be a positive number of seconds.",
-        "パラメータ 'timeout' には正の秒数を指定してください。",
-    ),
-    "syntax": M("SPARQL syntax error:", "SPARQL の構文エラー:"),
-    "nesting": M(
-        "The {kind} nests brackets {depth} levels deep; this endpoint accepts at most {limit}.",
-        "{kind_ja}の括弧の入れ子が {depth} 段あります。このエンドポイントでは {limit} 段までです。",
-    ),
-    "query_error": M("The query cannot be evaluated:", "クエリを評価できません:"),
-    "remote_variable": M(
-        "{keyword} with a variable or unresolvable target is not allowed on this endpoint.",
-        "このエンドポイントでは、変数や解決できない対象への {keyword} は使えません。",
-    ),
-    "remote_host": M(
-        "{keyword} <{iri}> is refused: this server does not contact other hosts "
-        "unless the operator allows them (KGRAPH_ALLOWED_HOSTS).",
-        "{keyword} <{iri}> は拒否されました。このサーバーは運用者が許可したホスト"
-        "（KGRAPH_ALLOWED_HOSTS）以外には接続しません。",
-    ),
-    "remote_refused": M(
-        "SERVICE and LOAD may reach only the hosts the operator allows "
-        "(KGRAPH_ALLOWED_HOSTS); this one was refused.",
-        "SERVICE と LOAD で接続できるのは運用者が許可したホスト（KGRAPH_ALLOWED_HOSTS）だけです。"
-        "この接続は拒否されました。",
-    ),
-    "remote_failed": M(
-        "A remote SPARQL service (SERVICE) could not be used:",
-        "リモートの SPARQL サービス（SERVICE）を利用できませんでした:",
-    ),
-    "updates_off": M(
-        "Updates are disabled on this server (no operator token is configured).",
-        "このサーバーでは更新は無効です（運用者トークンが設定されていません）。",
-    ),
-    "token_missing": M(
-        "Updates need the operator token: send 'Authorization: Bearer <token>'.",
-        "更新には運用者トークンが必要です。'Authorization: Bearer <token>' を送ってください。",
-    ),
-    "token_wrong": M(
-        "The operator token is not valid.",
-        "運用者トークンが正しくありません。",
-    ),
-    "using_conflict": M(
-        "using-graph-uri/using-named-graph-uri cannot be combined with USING or WITH "
-        "in the update.",
-        "using-graph-uri/using-named-graph-uri は、更新文中の USING や WITH と併用できません。",
-    ),
-    "violation": M(
-        "The update was refused: the result would violate the shapes. Nothing was changed.",
-        "更新は拒否されました。結果がシェイプに違反するためです。データは変更されていません。",
-    ),
-    "gsp_params": M(
-        "Give either 'default' or one 'graph' parameter, not both.",
-        "'default' か 1 つの 'graph' パラメータのどちらか一方を指定してください。",
-    ),
-    "no_graph": M(
-        "No graph named <{iri}> in this dataset.",
-        "このデータセットにグラフ <{iri}> はありません。",
-    ),
-}
+MSG = Group("sparql")
 
 
 def _msg(key: str, **values: object) -> Message:
