@@ -30,9 +30,11 @@ assets: $(STAMP)
 	fi
 
 # Debian packages: libseccomp2 (the sandboxes' network filter, see
-# kgraph/engine/isolation.py), and for the browser tests chromium and CJK fonts so that
-# screenshots show Japanese (installed only when missing; needs root or sudo).
-DEBS := libseccomp2 chromium fonts-noto-cjk
+# kgraph/engine/isolation.py), for the browser tests chromium and CJK fonts so that
+# screenshots show Japanese, and Virtuoso 7 for tests/test_virtuoso_backend.py (the -bin
+# package: the server and isql-vt, without the service that prompts for passwords)
+# (installed only when missing; needs root or sudo).
+DEBS := libseccomp2 chromium fonts-noto-cjk virtuoso-opensource-7-bin
 system-deps:
 	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
