@@ -15,8 +15,9 @@ from dataclasses import asdict, dataclass, field
 import pyoxigraph as ox
 
 from .iris import KGO
-from .messages import has, text
-from .reports.labels import LABEL_PREDICATES, Labels
+from .labels import LABEL_PREDICATES, term_label
+from .messages import text
+from .reports.labels import Labels
 from .terms import compact
 
 ACTIVITY, SUB_ACTIVITY = KGO + "activity", KGO + "subActivity"
@@ -25,11 +26,6 @@ POSITION = "https://schema.org/position"
 
 def word(key: str, lang: str, **values: object) -> str:
     return text(f"diff.{key}", lang, **values)
-
-
-def common_property(iri: str, lang: str) -> str | None:
-    """The name of a property of another vocabulary the plan data uses often."""
-    return text(f"property.{iri}", lang) if has(f"property.{iri}") else None
 
 
 @dataclass
@@ -181,7 +177,7 @@ def _property_changes(
     """Pair a removed and an added value of the same language (or both IRIs) as a change."""
     label = (
         namer.labels.label(predicate, namer.lang)
-        or common_property(predicate, namer.lang)
+        or term_label(predicate, namer.lang)
         or compact(predicate)
     )
     groups: dict[str | None, PropertyChange] = {}

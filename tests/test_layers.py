@@ -6,7 +6,7 @@ layer  modules
 0      config, iris, terms, messages, orphans: settings, names and words
 1      the library: sources, dataset, parse_limits, snapshots, validation,
        validation_units, report_cache, reports, table, diff, search, examples,
-       synthetic, uploads, sparql_constraints
+       synthetic, uploads, sparql_constraints, labels (the label policy)
 2      service: the one path for data
 3      engine: sandboxes, isolation, backends
 4      web: the HTTP application
@@ -26,7 +26,7 @@ LAYERS = {
     0: ("config", "iris", "terms", "messages", "orphans", "__init__"),
     1: ("sources", "dataset", "parse_limits", "snapshots", "validation", "validation_units",
         "report_cache", "reports", "table", "diff", "search", "examples", "synthetic",
-        "uploads", "sparql_constraints"),
+        "uploads", "sparql_constraints", "labels"),
     2: ("service",),
     3: ("engine",),
     4: ("web",),

@@ -17,6 +17,7 @@ import pytest
 from linkeddata_support import fixture_app
 
 from kgraph.config import Config
+from kgraph.labels import best, ordered
 from kgraph.web import create_app
 from kgraph.web.pages.catalog import dataset_stats
 
@@ -48,9 +49,12 @@ def resources(real_app) -> list[str]:
 
 
 def labels(app, iri: str) -> dict[str, str]:
+    """The label the one label policy (kgraph.labels) shows, per language the data has."""
     store = app.extensions["kgraph"].reader()
-    return {q.object.language: q.object.value
-            for q in store.quads_for_pattern(ox.NamedNode(iri), LABEL, None)}
+    found = ordered((q.predicate.value, q.object)
+                    for q in store.quads_for_pattern(ox.NamedNode(iri), None, None)
+                    if isinstance(q.object, ox.Literal))
+    return {lit.language: best(found, lit.language).value for lit in found if lit.language}
 
 
 # ---------------------------------------------------------------------------

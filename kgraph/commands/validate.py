@@ -17,6 +17,7 @@ from pathlib import Path
 from ..cli import EXIT_NONCONFORMANT, EXIT_OK, fail, say
 from ..config import Config
 from ..dataset import SourceError
+from ..messages import text
 from ..reports import FORMATS, labels_from_graph, labels_from_quads, render
 from ..service import Candidate, Refused, from_files, validate
 from ..sources import UnknownFormatError, shipped_sources, sources_for_files
@@ -59,11 +60,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return fail(args, say(args, "validation_failed", detail=error))
     report = checked.report
     labels = labels_from_quads(checked.quads).merge(labels_from_graph(load_shapes()))
-    text = render(report, args.format, args.lang, labels)
+    rendered = render(report, args.format, args.lang, labels)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        Path(args.output).write_text(rendered, encoding="utf-8")
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(rendered)
     if args.format == "text":
         verdict = text("report.conforms" if report.conforms else "report.not_conforms",
                        args.lang)

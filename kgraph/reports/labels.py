@@ -13,16 +13,10 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from ..labels import LABEL_PREDICATES, languages, term_label
 from ..terms import compact
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-#: Predicates that name a resource, best first.
-LABEL_PREDICATES = (
-    "http://www.w3.org/2004/02/skos/core#prefLabel",
-    "http://www.w3.org/2000/01/rdf-schema#label",
-    "http://purl.org/dc/terms/title",
-    "https://schema.org/name",
-)
 
 
 @dataclass
@@ -44,11 +38,12 @@ class Labels:
             self.names.setdefault(iri, {}).setdefault(key, term.value)
 
     def label(self, iri: str, lang: str) -> str | None:
-        """The best label in ``lang``, else English, else untagged, else any; or None."""
+        """The label :mod:`kgraph.labels` chooses, or ``None`` when the data has none
+        (a reused vocabulary's term then has the catalogue's name)."""
         found = self.names.get(iri)
         if not found:
-            return None
-        for wanted in (lang, "en", ""):
+            return term_label(iri, lang)
+        for wanted in languages(lang):
             for rank in range(len(LABEL_PREDICATES)):
                 text = found.get(f"{rank}:{wanted}")
                 if text is not None:
