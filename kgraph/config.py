@@ -67,6 +67,10 @@ class Config:
     threads: int = setting(
         32, "request threads per worker process (a quarter is kept for pages and short "
         "answers while the rest wait for sandboxes)", metavar="N")
+    connections: int = setting(
+        4096, "connections one worker process holds at once, waiting heads and bodies "
+        "included (more wait in the listen queue; per-address limits belong to a "
+        "reverse proxy)", metavar="N")
     executors: int = setting(2, "query sandboxes per worker process", metavar="N")
     validators: int = setting(1, "validation sandboxes per worker process", metavar="N")
     validation_timeout: float = setting(
@@ -90,6 +94,9 @@ class Config:
         10_000_000, "upload limit of /validation (413 beyond)", metavar="BYTES")
     max_rows: int = setting(
         10_000, "result row cap (a cut result carries X-SPARQL-MaxRows)", metavar="N")
+    max_result_bytes: int = setting(
+        32_000_000, "result size cap: an answer is cut at the rows that fit (it carries "
+        "X-SPARQL-MaxRows)", metavar="BYTES")
     cors_origins: str = setting("*", "CORS origins for /sparql, space- or comma-separated",
                                 metavar="ORIGINS")
     allowed_hosts: list[str] = setting(

@@ -14,7 +14,7 @@ import unicodedata
 #: The kgraph ontology (classes, properties, code lists).
 KGO = "https://w3id.org/kgraph/ontology#"
 ONTOLOGY_IRI = "https://w3id.org/kgraph/ontology"
-ONTOLOGY_VERSION = "1.0.1"
+ONTOLOGY_VERSION = "1.1.0"
 ONTOLOGY_VERSION_IRI = f"{ONTOLOGY_IRI}/{ONTOLOGY_VERSION}"
 #: The kgraph SHACL shapes.
 KGS = "https://w3id.org/kgraph/shapes#"

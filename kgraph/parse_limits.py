@@ -120,3 +120,5 @@ def check_xml(data: bytes) -> None:
         ) from None
     except ParseError as error:
         raise DocumentTooComplex(f"not well-formed XML: {error}") from None
+    except (LookupError, ValueError) as error:  # an encoding the parser does not know
+        raise DocumentTooComplex(f"unreadable XML: {error}") from None

@@ -195,7 +195,20 @@ def publish(root: str | Path, checked: Checked, published: Published) -> Path:
             f"the published data changed since this was made from it "
             f"(now {published.snapshot}, then {based_on})"
         )
+    if unchanged(checked.candidate, published):  # nothing to publish: no new snapshot
+        current = SnapshotStore(root).current()
+        if current is not None:
+            return current
     return SnapshotStore(root).publish_quads(checked.quads, label=checked.candidate.label)
+
+
+def unchanged(candidate: Candidate, published: Published) -> bool:
+    """Whether a candidate holds exactly the published quads (an update that changed
+    nothing, an import of the same table): publishing it would only add a snapshot."""
+    store = published.store()
+    if store is None or len(store) != len(candidate.quads):
+        return False
+    return set(candidate.quads) == set(store.quads_for_pattern(None, None, None, None))
 
 
 def prepare(config: Config, sources: list[Source] | None = None,

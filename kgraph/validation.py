@@ -357,6 +357,21 @@ def _path(path: rdflib.term.Node, graph: rdflib.Graph) -> str:
     return f"_:{path}"
 
 
+#: Where a path string of :func:`_path` splits into steps: at ``/`` or ``|`` followed
+#: by what starts an IRI (slashes inside IRIs are left alone).
+PATH_SPLIT = re.compile(r"([/|])(?=\^*(?:[A-Za-z][A-Za-z0-9+.-]*://|urn:))")
+
+
+def simple_path_iri(path: str | None) -> str | None:
+    """The IRI of a path string that is one predicate, else ``None`` (a complex path,
+    or one that cannot be told from one: never a wrong ``sh:resultPath``)."""
+    if not path or path.startswith("^") or path.endswith(("*", "+", "?")):
+        return None
+    if len(PATH_SPLIT.split(path)) != 1 or "|" in path:
+        return None
+    return path if rdflib.term._is_valid_uri(path) and ":" in path else None
+
+
 def _named_shape(shape: rdflib.term.Node | None, shapes: rdflib.Graph) -> str:
     """The shape's IRI; for an anonymous property shape, the named shape holding it."""
     seen = set()

@@ -26,10 +26,16 @@ if not any(os.environ.get(name) for name in ("LC_ALL", "LC_MESSAGES", "LANG")):
     os.environ["LANG"] = "C.UTF-8"
 
 
-@pytest.fixture(autouse=True)
-def _clients_read_english(monkeypatch):
+@pytest.fixture(autouse=True, scope="session")
+def _clients_read_english() -> Iterator[None]:
     """``requests`` and Flask's test client send ``Accept-Language: en`` unless the
-    test sets that header (or ``lang=``/the cookie) itself."""
+    test sets that header (or ``lang=``/the cookie) itself (for the whole session:
+    module fixtures send requests too)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield from _english(monkeypatch)
+
+
+def _english(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     original = requests.Session.request
 
     def request(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -51,6 +57,7 @@ def _clients_read_english(monkeypatch):
         return base_open(self, *args, **kwargs)
 
     monkeypatch.setattr(FlaskClient, "open", open_)
+    yield
 
 
 @pytest.fixture(scope="session")

@@ -293,7 +293,7 @@ def test_12_zone_facts(store) -> None:
     # 「2030年度までに少なくとも100か所の脱炭素先行地域を作る」
     target = by_fact[KGO + "target"]
     assert target["minValue"] == 100 and target["value"] is None
-    assert target["targetFiscalYear"] == "2030"
+    assert target["targetFiscalYear"] == 2030  # a fiscal year, as an integer
     # 「1自治体当たり最大50億円の交付金が交付される予定」
     funding = by_fact[KGO + "fundingPerMunicipality"]
     assert int(float(funding["maxValue"])) == 5_000_000_000

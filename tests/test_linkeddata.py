@@ -273,7 +273,7 @@ def test_every_ontology_term_has_a_documented_anchor_in_both_languages(client):
         assert heading == {"ja": "事業", "en": "plan entry"}[lang]
 
 
-@pytest.mark.parametrize("path", ["/ontology.ttl", "/ontology?format=ttl", "/ontology/1.0.1"])
+@pytest.mark.parametrize("path", ["/ontology.ttl", "/ontology?format=ttl", "/ontology/1.1.0"])
 def test_the_ontology_as_rdf_is_the_served_ontology_graph(app, client, path):
     response = client.get(path, headers={"Accept": "text/turtle"})
     assert response.status_code == 200 and response.mimetype == "text/turtle"
@@ -289,7 +289,7 @@ def test_the_served_version_path_is_the_ontologys_own_version_iri():
     ontology = rdflib.Graph().parse(PROJECT_ROOT / "ontology" / "kgo.ttl")
     version = ontology.value(rdflib.URIRef(ONTOLOGY_IRI), rdflib.OWL.versionIRI)
     assert version == rdflib.URIRef(ONTOLOGY_VERSION_IRI)
-    assert ONTOLOGY_VERSION_IRI.endswith("/ontology/1.0.1")
+    assert ONTOLOGY_VERSION_IRI.endswith("/ontology/1.1.0")
 
 
 def test_the_shapes_are_published_as_html_and_rdf(client):

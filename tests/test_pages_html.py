@@ -176,7 +176,17 @@ def test_language_switch_sticks():
     back = client.get(path + "?lang=ja")
     assert parse(back.data).get("lang") == "ja"
     html = back.get_data(as_text=True)
-    assert 'href="/id/plan/kawasaki-2022?lang=en"' in html
+    assert 'href="?lang=en"' in html  # this same page, whatever its path
+
+
+def test_language_switch_never_leaves_the_page():
+    """A path that a browser would read as another host (``/\\evil.example``) does not
+    reach the switch's link: the link is a query-only reference (finding 8)."""
+    client = fixture_app().test_client()
+    for path in ("/\\evil.example/x", "//evil.example/x", "/%5Cevil.example"):
+        html = client.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
+        links = [part.split('"', 1)[0] for part in html.split('href="')[1:]]
+        assert not [link for link in links if "evil.example" in link]
 
 
 def test_pages_run_no_script_and_send_a_strict_csp(fixture_client):

@@ -171,12 +171,20 @@ class RemoteBackend:
     #: A remote engine may change behind our back: its version is taken again after this.
     VERSION_SECONDS = 60.0
 
-    def __init__(self, url: str, base: str, timeout: float,
-                 allowed_hosts: list[str] | None = None) -> None:
+    def __init__(self, url: str, base: str, timeout: float, *, analysers: int = 2,
+                 memory: int = 256 << 20, env: Mapping[str, str] | None = None) -> None:
         self.engine = RemoteEngine(url, base, timeout)
-        self.allowed_hosts = list(allowed_hosts or [])
         self.store = RemoteStore(self.engine)
+        self._analysers, self._memory, self._env = analysers, memory, dict(env or {})
         self._version: tuple[float, tuple[str, float]] | None = None
+
+    def _pool(self) -> SandboxPool:
+        def make() -> SandboxPool:
+            env = {**self._env, ENV_ROLE: "analysis"}
+            return SandboxPool(self._analysers, env, Limits(
+                memory=self._memory, address_space=4 * self._memory))
+
+        return pool_for(f"analysis:{self.engine.url}", make)
 
     def reader(self) -> RemoteStore:
         return self.store
@@ -195,7 +203,17 @@ class RemoteBackend:
         return tag, since
 
     def query(self, message: Mapping[str, Any], budget: float) -> Outcome:
-        return self.engine.query(message, budget)
+        """Read the text in a sandbox (its form and dataset clause, and the checks),
+        then forward it.  A text that names SERVICE or LOAD is refused whatever the
+        allow-list says: kgraph cannot hold another engine to it."""
+        started = time.monotonic()
+        header, body = self._pool().call({**message, "op": "analyse"}, budget=budget)
+        if header.get("status") != 200:
+            return Outcome.from_frame(header, body)
+        left = max(budget - (time.monotonic() - started), 0.001)
+        return self.engine.query({**message, "form": header.get("form"),
+                                  "has_dataset_clause": header.get("has_dataset_clause")},
+                                 left)
 
     def work(self, kind: str, header: Mapping[str, Any], payload: bytes, budget: float,
              on_progress: Callable[[dict[str, Any]], float | None] | None = None,
@@ -203,12 +221,13 @@ class RemoteBackend:
         raise NotSupported(kind)
 
     def network(self) -> str:
-        """kgraph cannot isolate another engine: SERVICE and LOAD are contained only if
-        the operator allow-listed hosts (the engine's own isolation is then theirs)."""
-        return isolation.ALLOWLIST if self.allowed_hosts else isolation.NONE
+        """kgraph cannot isolate another engine, so no text that could name a remote
+        target is forwarded to one (an allow-list would be the engine's to keep, and an
+        engine's SERVICE may reach any host its machine can)."""
+        return isolation.NONE
 
     def start(self) -> None:
-        pass
+        self._pool()
 
     def problem(self) -> str | None:
         try:

@@ -130,8 +130,10 @@ def _seccomp_allowlist(hosts: Sequence[str]) -> bool:
         for call in ("connect", "sendto", "sendmsg", "sendmmsg"):
             rules.add_rule(sc.NOTIFY, call)
         rules.add_rule(sc.ERRNO(errno.ENOSYS), "io_uring_setup")
-        supervisor = Supervisor(rules, AllowedAddresses(hosts), sc)
+        allowed = AllowedAddresses(hosts)
+        supervisor = Supervisor(rules, allowed, sc)
         supervisor.start()  # before the filter: the supervisor's own thread is not held
+        allowed.start_refreshing()  # nor is the resolver's
         rules.load()
         supervisor.loaded.set()
     except (OSError, RuntimeError, ValueError, NotImplementedError) as error:
@@ -155,16 +157,31 @@ def names_remote(text: str) -> bool:
 
 
 class AllowedAddresses:
-    """The addresses allow-listed hosts resolve to, and the DNS servers."""
+    """The addresses allow-listed hosts resolve to, and the DNS servers.
+
+    Names are resolved again every :data:`REFRESH` seconds by a thread of its own
+    (started before the filter, so its look-ups are not held): the supervisor only
+    reads the set, and never waits for DNS while a call is held."""
 
     REFRESH = 5.0
 
     def __init__(self, hosts: Sequence[str]) -> None:
         self.hosts = [h.strip().lower().strip("[]") for h in hosts if h.strip()]
-        self.addresses: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
+        self.addresses: frozenset[ipaddress.IPv4Address | ipaddress.IPv6Address] = frozenset()
         self.resolvers = _resolvers()
-        self._resolved = 0.0
         self._resolve()
+
+    def start_refreshing(self) -> None:
+        if any(not _is_address(host) for host in self.hosts):
+            threading.Thread(target=self._refresh, name="allow-list-dns", daemon=True).start()
+
+    def _refresh(self) -> None:
+        while True:
+            time.sleep(self.REFRESH)
+            try:
+                self._resolve()
+            except Exception:  # keep the last good set
+                log.exception("resolving the allow-listed hosts failed")
 
     def _resolve(self) -> None:
         found: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
@@ -177,17 +194,18 @@ class AllowedAddresses:
             with contextlib.suppress(OSError, UnicodeError):
                 for *_, sockaddr in socket.getaddrinfo(host, None):
                     found.add(_plain(ipaddress.ip_address(sockaddr[0].split("%")[0])))
-        self.addresses = found
-        self._resolved = time.monotonic()
+        self.addresses = frozenset(found)  # replaced whole: readers see one set or the other
 
     def allows(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-        address = _plain(address)
-        if address in self.addresses:
-            return True
-        if time.monotonic() - self._resolved > self.REFRESH:  # the hosts may have moved
-            self._resolve()
-            return address in self.addresses
+        return _plain(address) in self.addresses
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
         return False
+    return True
 
 
 def _plain(address: ipaddress.IPv4Address | ipaddress.IPv6Address):  # type: ignore[no-untyped-def]
@@ -306,20 +324,31 @@ def _read(mem, address: int, size: int) -> bytes:  # type: ignore[no-untyped-def
 
 
 def _is_udp(pid: int, fd: int) -> bool:
-    """Whether a process's descriptor is a UDP socket (by its inode in /proc/net)."""
+    """Whether a thread's descriptor is a UDP socket.  The held thread is one of this
+    process's own (the sandbox supervises itself), so the descriptor is ours too and
+    its type is asked of the kernel; any other caller is refused."""
+    if _thread_group(pid) != os.getpid():
+        return False
     try:
-        target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        copy = os.dup(fd)
     except OSError:
         return False
-    if not target.startswith("socket:["):
+    try:
+        probe = socket.socket(fileno=copy)  # family and type from the kernel
+    except OSError:
+        os.close(copy)
         return False
-    inode = target[len("socket:[") : -1]
-    for table in ("udp", "udp6"):
-        with contextlib.suppress(OSError), open(f"/proc/{pid}/net/{table}",
-                                                 encoding="ascii") as rows:
-            next(rows, None)
-            for row in rows:
-                fields = row.split()
-                if len(fields) > 9 and fields[9] == inode:
-                    return True
-    return False
+    with probe:  # closes the copy, not the thread's socket
+        return probe.type == socket.SOCK_DGRAM and probe.family in (
+            socket.AF_INET, socket.AF_INET6)
+
+
+def _thread_group(tid: int) -> int | None:
+    try:
+        with open(f"/proc/{tid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Tgid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None

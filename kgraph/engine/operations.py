@@ -29,7 +29,7 @@ from .sandbox import ENV_STORE
 
 #: Results a report carries back at most (the rest are counted by severity): a
 #: million results on a hostile upload must not become a gigabyte of JSON.
-MAX_REPORT_RESULTS = 2000
+MAX_REPORT_RESULTS = 500
 
 
 def preload(role: str) -> None:
@@ -72,6 +72,8 @@ def handle(context: Context, header: dict[str, Any], payload: bytes,
         return {"status": 200, "slept": header["seconds"]}, b""
     if op == "query":
         return query(context, header)
+    if op == "analyse":
+        return analysis(context, header)
     if op == "update":
         return update(context, header, send)
     if op == "validate":
@@ -81,28 +83,55 @@ def handle(context: Context, header: dict[str, Any], payload: bytes,
     raise ValueError(f"unknown operation {op!r}")
 
 
-def _remote_refused(context: Context, text: str) -> dict[str, Any] | None:
-    """Fail closed: with no isolation, no text that could name a remote target runs."""
-    if context.network == isolation.NONE and isolation.names_remote(text):
-        return {"status": 400, "error": "remote-unavailable"}
-    return None
+def _contained(context: Context) -> bool:
+    return context.network != isolation.NONE
+
+
+def analysis(context: Context, header: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """A query's form and dataset clause, checked (for a remote engine to run it)."""
+    from .checks import Refusal, check
+
+    try:
+        found = check(header["text"], kind="query", base=header.get("base_iri"),
+                      prefixes=header.get("prefixes"), allowed_hosts=[], contained=False)
+    except Refusal as refusal:
+        return refusal.header(), b""
+    # Only standard SPARQL, as the real parser reads it, is forwarded: an engine's own
+    # extensions (Virtuoso's DEFINE pragmas fetch remote documents) fail here.  The
+    # parse is what costs; a SELECT or CONSTRUCT is not evaluated until read, and an
+    # ASK runs on an empty store.
+    import pyoxigraph as ox
+
+    try:
+        ox.Store().query(header["text"], base_iri=header.get("base_iri") or None,
+                         prefixes=header.get("prefixes"))
+    except SyntaxError as error:
+        return {"status": 400, "error": "syntax", "detail": str(error)}, b""
+    return {"status": 200, "form": found.form,
+            "has_dataset_clause": found.has_dataset_clause}, b""
 
 
 def query(context: Context, header: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    from .checks import Refusal, check
     from .results import Dataset, outcome_header, run_query
 
     text = header["text"]
-    refused = _remote_refused(context, text)
-    if refused:
-        return refused, b""
+    try:
+        found = check(text, kind="query", base=header.get("base_iri"),
+                      prefixes=header.get("prefixes"),
+                      allowed_hosts=header.get("allowed_hosts", []),
+                      contained=_contained(context))
+    except Refusal as refusal:
+        return refusal.header(), b""
     outcome = run_query(
         context.current_store(),
         text,
         dataset=Dataset(header.get("default_graphs", []), header.get("named_graphs", [])),
-        has_dataset_clause=header.get("has_dataset_clause", False),
+        has_dataset_clause=found.has_dataset_clause,
         result_type=header.get("result_type"),
         graph_type=header.get("graph_type"),
         max_rows=int(header["max_rows"]),
+        max_bytes=int(header.get("max_bytes") or 0),
         base_iri=header.get("base_iri"),
         prefixes=header.get("prefixes"),
         remote_allowed=context.network == isolation.ALLOWLIST,
@@ -121,23 +150,33 @@ def update(context: Context, header: dict[str, Any], send: Send) -> tuple[dict[s
     from .. import service
     from ..reports.labels import Labels
     from ..reports.rdf import render_turtle
+    from .checks import Refusal, check
+    from .sparql_text import add_using
 
-    refused = _remote_refused(context, header["text"])
-    if refused:
-        return refused, b""
+    using, using_named = header.get("using", []), header.get("using_named", [])
+    try:
+        check(header["text"], kind="update", base=header.get("base"),
+              prefixes=header.get("prefixes"), allowed_hosts=header.get("allowed_hosts", []),
+              contained=_contained(context), using=bool(using or using_named))
+    except Refusal as refusal:
+        return refusal.header(), b""
+    text = add_using(header["text"], using, using_named)
     config = _config(header)
     with service.writing(context.root) as published:
         try:
-            candidate = service.after_update(published, header["text"], config.base,
+            candidate = service.after_update(published, text, config.base,
                                              header.get("prefixes"))
         except SyntaxError as error:
             return {"status": 400, "error": "syntax",
                     "detail": str(error.args[0] if error.args else error)}, b""
         except ValueError as error:
             return {"status": 400, "error": "update", "detail": str(error)}, b""
-        except OSError as error:
+        except (OSError, RuntimeError) as error:
             return _remote_failure(context, error), b""
         send({"progress": True, "stage": "executed"})
+        before = len(published.store() or [])
+        if service.unchanged(candidate, published):  # nothing to check or publish
+            return _update_summary(str(published.snapshot), before, before, 0, changed=False)
         checked = service.validate(config, candidate, published, workers=1)
         if not checked.conforms:
             shown = checked.report.capped(MAX_REPORT_RESULTS)
@@ -145,14 +184,15 @@ def update(context: Context, header: dict[str, Any], send: Send) -> tuple[dict[s
                       else render_turtle(shown, Labels()))
             return {"status": 422, "error": "violation", "report": shown.to_json(),
                     "detail": turtle}, b""
-        before = len(published.store() or [])
         path = service.publish(context.root, checked, published)
-    summary = {
-        "snapshot": os.path.basename(path),
-        "quads_before": before,
-        "quads_after": len(checked.quads),
-        "warnings": checked.report.count("Warning"),
-    }
+    return _update_summary(os.path.basename(path), before, len(checked.quads),
+                           checked.report.count("Warning"), changed=True)
+
+
+def _update_summary(snapshot: str, before: int, after: int, warnings: int, *,
+                    changed: bool) -> tuple[dict[str, Any], bytes]:
+    summary = {"snapshot": snapshot, "quads_before": before, "quads_after": after,
+               "changed": changed, "warnings": warnings}
     return {"status": 200, "media_type": "application/json", "form": "UPDATE"}, \
         json.dumps(summary).encode()
 
@@ -165,9 +205,10 @@ def _config(header: dict[str, Any]):  # type: ignore[no-untyped-def]
                   cache_dir=header.get("cache_dir"))
 
 
-def _remote_failure(context: Context, error: OSError) -> dict[str, Any]:
+def _remote_failure(context: Context, error: Exception) -> dict[str, Any]:
     """An I/O error from the engine is a remote call that failed or was refused."""
-    if context.network == isolation.ALLOWLIST:
+    refused = getattr(error, "errno", None) == 13 or "os error 13" in str(error)
+    if context.network == isolation.ALLOWLIST and not refused:
         return {"status": 502, "error": "remote", "detail": str(error)}
     return {"status": 400, "error": "remote-refused", "detail": str(error)}
 

@@ -20,7 +20,7 @@ header ``X-SPARQL-MaxRows: <cap>`` (the header Virtuoso uses for the same purpos
 from __future__ import annotations
 
 import errno
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -67,8 +67,11 @@ class Outcome:
     body: bytes = b""
     truncated: bool = False
     form: str = ""
-    error: str = ""  # "syntax", "not-acceptable", "query", ...
+    error: str = ""  # "syntax", "not-acceptable", "query", "refused", ...
     detail: str = ""
+    #: For a refusal: the catalogue key of its message, and the message's values.
+    message: str = ""
+    values: dict = field(default_factory=dict)
 
     @classmethod
     def from_frame(cls, header: Mapping[str, object], body: bytes) -> Outcome:
@@ -81,6 +84,8 @@ class Outcome:
             form=str(header.get("form", "")),
             error=str(header.get("error", "")),
             detail=str(header.get("detail", "")),
+            message=str(header.get("message", "")),
+            values=dict(header.get("values") or {}),  # type: ignore[call-overload]
         )
 
 
@@ -100,11 +105,14 @@ def run_query(
     result_type: str | None,
     graph_type: str | None,
     max_rows: int,
+    max_bytes: int = 0,
     base_iri: str | None = None,
     prefixes: Mapping[str, str] | None = None,
     remote_allowed: bool = False,
 ) -> Outcome:
-    """Evaluate and serialise; syntax errors come back as a 400 outcome."""
+    """Evaluate and serialise; syntax errors come back as a 400 outcome.  An answer
+    is cut at ``max_rows`` rows and, when ``max_bytes`` is set, at the rows that fit
+    in that many bytes."""
     kwargs: dict[str, object] = {"base_iri": base_iri, "prefixes": dict(prefixes or {})}
     if dataset.given:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs]
@@ -113,13 +121,13 @@ def run_query(
         kwargs["use_default_graph_as_union"] = True
     try:
         results = store.query(text, **kwargs)
-        return _serialise(results, result_type, graph_type, max_rows, prefixes)
+        return _serialise(results, result_type, graph_type, max_rows, prefixes, max_bytes)
     except SyntaxError as error:
         return Outcome(400, error="syntax", detail=_syntax_detail(error))
     except ValueError as error:
         return Outcome(400, error="query", detail=str(error))
-    except OSError as error:
-        refused = error.errno == errno.EACCES or "os error 13" in str(error)
+    except (OSError, RuntimeError) as error:  # I/O of SERVICE; RuntimeError: its answer
+        refused = getattr(error, "errno", None) == errno.EACCES or "os error 13" in str(error)
         if remote_allowed and not refused:  # an allow-listed SERVICE failed: remote
             return Outcome(502, error="remote", detail=str(error))
         if "service" in text.casefold():  # the sandbox's isolation refused the call
@@ -133,6 +141,7 @@ def _serialise(
     graph_type: str | None,
     max_rows: int,
     prefixes: Mapping[str, str] | None,
+    max_bytes: int = 0,
 ) -> Outcome:
     if isinstance(results, ox.QueryBoolean):
         if result_type is None:
@@ -142,10 +151,10 @@ def _serialise(
     if isinstance(results, ox.QueryTriples):
         if graph_type is None:
             return Outcome(406, error="not-acceptable", form="CONSTRUCT")
-        return serialise_triples(results, graph_type, max_rows, prefixes)
+        return serialise_triples(results, graph_type, max_rows, prefixes, max_bytes)
     if result_type is None:
         return Outcome(406, error="not-acceptable", form="SELECT")
-    return serialise_solutions(results, result_type, max_rows)
+    return serialise_solutions(results, result_type, max_rows, max_bytes)
 
 
 def _syntax_detail(error: SyntaxError) -> str:
@@ -158,13 +167,17 @@ class _EnoughRows(Exception):
 
 
 class _LineLimitedWriter:
-    """A binary writer that accepts data until it holds ``limit`` lines."""
+    """A binary writer that accepts data until it holds ``limit`` lines (or, with
+    ``max_bytes``, that many bytes)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, max_bytes: int = 0) -> None:
         self.limit = limit
+        self.max_bytes = max_bytes
         self.chunks: list[bytes] = []
         self.lines = 0
+        self.size = 0
         self.full = False
+        self.over_bytes = False
 
     def write(self, data: bytes) -> int:
         if self.full:  # pyoxigraph may flush its buffer again after we stopped it
@@ -172,8 +185,12 @@ class _LineLimitedWriter:
         data = bytes(data)
         self.chunks.append(data)
         self.lines += data.count(b"\n")
+        self.size += len(data)
         if self.lines >= self.limit:
             self.full = True
+            raise _EnoughRows
+        if self.max_bytes and self.size > self.max_bytes:
+            self.full = self.over_bytes = True
             raise _EnoughRows
         return len(data)
 
@@ -191,10 +208,11 @@ class _LineLimitedWriter:
 
 
 def serialise_solutions(
-    results: ox.QuerySolutions, media_type: str, max_rows: int
+    results: ox.QuerySolutions, media_type: str, max_rows: int, max_bytes: int = 0
 ) -> Outcome:
-    """SELECT results in ``media_type``, at most ``max_rows`` solutions."""
-    writer = _LineLimitedWriter(max_rows + 2)  # header + max_rows + one more
+    """SELECT results in ``media_type``, at most ``max_rows`` solutions and, with
+    ``max_bytes``, only the solutions that fit in that many bytes."""
+    writer = _LineLimitedWriter(max_rows + 2, max_bytes)  # header + max_rows + one more
     try:
         results.serialize(writer, format=ox.QueryResultsFormat.TSV)
     except _EnoughRows:
@@ -203,22 +221,30 @@ def serialise_solutions(
         if not writer.full:
             raise
         del error
-    truncated = writer.lines > max_rows + 1
-    tsv = writer.lines_kept(max_rows + 1)
-    if not truncated and media_type == "text/tab-separated-values":
-        return Outcome(200, media_type, tsv, form="SELECT")
-    parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
-    body = parsed.serialize(format=RESULT_FORMATS[media_type])
-    return Outcome(200, media_type, body, truncated=truncated, form="SELECT")
+    available = max(writer.lines - 1, 0)  # complete rows after the header line
+    truncated = available > max_rows or writer.over_bytes
+    rows = min(available, max_rows)
+    while True:
+        tsv = writer.lines_kept(rows + 1)
+        if not truncated and media_type == "text/tab-separated-values":
+            body = tsv
+        else:
+            parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+            body = parsed.serialize(format=RESULT_FORMATS[media_type])
+        if not max_bytes or len(body) <= max_bytes or rows == 0:
+            return Outcome(200, media_type, body, truncated=truncated, form="SELECT")
+        rows, truncated = rows // 2, True
 
 
 def serialise_triples(
-    triples: ox.QueryTriples,
+    triples: Iterable[ox.Triple],
     media_type: str,
     max_rows: int,
     prefixes: Mapping[str, str] | None = None,
+    max_bytes: int = 0,
 ) -> Outcome:
-    """CONSTRUCT/DESCRIBE results in ``media_type``, at most ``max_rows`` triples."""
+    """CONSTRUCT/DESCRIBE results in ``media_type``, at most ``max_rows`` triples and,
+    with ``max_bytes``, only the triples that fit in that many bytes."""
     kept: list[ox.Triple] = []
     truncated = False
     for triple in triples:
@@ -226,8 +252,11 @@ def serialise_triples(
             truncated = True
             break
         kept.append(triple)
-    body = serialise_graph(kept, media_type, prefixes)
-    return Outcome(200, media_type, body, truncated=truncated, form="CONSTRUCT")
+    while True:
+        body = serialise_graph(kept, media_type, prefixes)
+        if not max_bytes or len(body) <= max_bytes or not kept:
+            return Outcome(200, media_type, body, truncated=truncated, form="CONSTRUCT")
+        kept, truncated = kept[: len(kept) // 2], True
 
 
 def serialise_graph(

@@ -15,7 +15,7 @@ import rdflib
 from rdflib.namespace import RDF, RDFS, SH
 
 from ..iris import PREFIXES
-from ..validation import Report, Result, _path, _term
+from ..validation import Report, Result, _path, _term, simple_path_iri
 from .labels import Labels
 
 
@@ -119,10 +119,12 @@ def _result_node(graph: rdflib.Graph, r: Result) -> rdflib.BNode:
         graph.add((node, SH.sourceShape, _node(r.shape)))
     if r.constraint:
         graph.add((node, SH.sourceConstraintComponent, rdflib.URIRef(r.constraint)))
-    if r.path and r.path.startswith(("http://", "https://", "urn:")) and " " not in r.path:
-        graph.add((node, SH.resultPath, rdflib.URIRef(r.path)))
+    path = simple_path_iri(r.path)
+    if path is not None:  # a complex path is not rebuilt from its text: left out
+        graph.add((node, SH.resultPath, rdflib.URIRef(path)))
     if r.value is not None:
-        value = _node(r.value) if r.value.startswith(("http://", "https://")) else None
+        value = _node(r.value) if r.value.startswith(("http://", "https://")) \
+            and rdflib.term._is_valid_uri(r.value) else None
         graph.add((node, SH.value, value if value is not None else rdflib.Literal(r.value)))
     for lang, text in sorted(r.messages.items()):
         graph.add((node, SH.resultMessage, rdflib.Literal(text, lang=lang or None)))

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from ..terms import compact
-from ..validation import SEVERITIES, Report, Result
+from ..validation import PATH_SPLIT, SEVERITIES, Report, Result
 from .labels import Labels
 from .strings import check_lang, constraint_words, t
 
@@ -207,7 +207,7 @@ def _compact_path(path: str) -> str:
     Steps of a sequence (``/``) and alternatives (``|``) are split where the next
     step starts with a scheme, so that slashes inside IRIs are left alone.
     """
-    pieces = _PATH_SPLIT.split(path)
+    pieces = PATH_SPLIT.split(path)
     out = []
     for index, piece in enumerate(pieces):
         if index % 2:
@@ -221,5 +221,4 @@ def _compact_path(path: str) -> str:
     return "".join(out)
 
 
-_PATH_SPLIT = re.compile(r"([/|])(?=\^*(?:[A-Za-z][A-Za-z0-9+.-]*://|urn:))")
 _PATH_STEP = re.compile(r"(\^*)(.*?)([*+?]*)", re.S)

@@ -12,6 +12,7 @@ RSGI adapter that reads bodies without a thread (:mod:`kgraph.web.http.front`).
 
 from __future__ import annotations
 
+import functools
 import importlib
 
 from flask import Flask
@@ -44,7 +45,6 @@ def create_app(config: Config | None = None, state: AppState | None = None) -> F
     """Build the WSGI application.  ``state`` may be given by tests or the server."""
     config = config or Config.from_env()
     app = Flask("kgraph", template_folder="templates", static_folder="static")
-    app.config["MAX_CONTENT_LENGTH"] = max(config.max_body_bytes, config.max_upload_bytes)
     app.extensions["kgraph"] = state or AppState.start(config)
     errors.install(app)  # every answer's errors, in the reader's language
     accesslog.install(app)  # one line per request
@@ -81,6 +81,7 @@ def serving_app():  # type: ignore[no-untyped-def]
     published."""
     from ..orphans import die_with_parent
     from .http.front import RSGIFront
+    from .http.security import body_limit
 
     die_with_parent()  # a worker never outlives the server's main process
     config = Config.from_env()
@@ -88,4 +89,4 @@ def serving_app():  # type: ignore[no-untyped-def]
     state.backend.start()  # sandboxes ready before the first request needs them
     app = create_app(config, state)
     return RSGIFront(app, threads=config.threads, body_timeout=config.body_timeout,
-                     body_limit=app.config["MAX_CONTENT_LENGTH"])
+                     body_limit=functools.partial(body_limit, config))

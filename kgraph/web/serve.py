@@ -28,6 +28,7 @@ def run(config: Config) -> None:
     from granian.server import Server
 
     os.environ.update(config.to_env())  # the workers read their config from here
+    _raise_open_files(config.connections * config.workers + 1024)
     Server(
         "kgraph.web:serving_app",
         factory=True,
@@ -36,6 +37,8 @@ def run(config: Config) -> None:
         interface=Interfaces.RSGI,
         http=HTTPModes.http1,
         workers=config.workers,
+        backlog=config.connections,
+        backpressure=config.connections,
         websockets=False,
         http1_settings=HTTP1Settings(header_read_timeout=int(config.header_timeout * 1000)),
         log_enabled=True,
@@ -45,6 +48,17 @@ def run(config: Config) -> None:
         respawn_interval=1.0,
         workers_kill_timeout=10,
     ).serve()
+
+
+def _raise_open_files(wanted: int) -> None:
+    """Each connection is a file: allow as many as the hard limit lets (a slow
+    client holds one until its deadline, and a low limit would let few do that)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def _log_level(name: str):  # type: ignore[no-untyped-def]

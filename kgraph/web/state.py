@@ -57,8 +57,10 @@ class AppState:
         """Open the configured backend, or validate the configured files into a
         temporary snapshot store."""
         if config.sparql_backend:
-            return cls(config, RemoteBackend(config.sparql_backend, config.base,
-                                             config.query_timeout, config.allowed_hosts))
+            return cls(config, RemoteBackend(
+                config.sparql_backend, config.base, config.query_timeout,
+                analysers=config.executors, memory=config.query_memory_mb << 20,
+                env=local_env(sandbox_settings(config))))
         if config.store:
             snapshots = SnapshotStore(config.store)
             if snapshots.current() is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import request
@@ -40,10 +41,24 @@ def client() -> str:
     return request.remote_addr or "-"
 
 
-def query(state: AppState, message: Mapping[str, Any], budget: float) -> Outcome:
+@dataclass
+class Answer:
+    """A backend's outcome, and what frees the client's slot once it has been sent
+    (an answer held for a client that does not read it still counts as running)."""
+
+    outcome: Outcome
+    release: Callable[[], None]
+
+
+def query(state: AppState, message: Mapping[str, Any], budget: float) -> Answer:
     """A protocol query, answered by the backend."""
-    with state.fairness.slot(client(), "query"), _answers("query", budget):
-        return state.backend.query(message, budget)
+    held = state.fairness.take(client(), "query")
+    try:
+        with _answers("query", budget):
+            return Answer(state.backend.query(message, budget), held.release)
+    except BaseException:
+        held.release()
+        raise
 
 
 def run(

@@ -6,7 +6,7 @@ common log format plus the duration::
     127.0.0.1 "GET /sparql?query=ASK%20%7B%7D HTTP/1.1" 200 34 1.8ms "curl/8.5.0"
 
 granian's own access log is off, so that each request is logged once.  Long query
-strings are shortened, and control characters and quotes that a client put in the
+strings and User-Agents are shortened, and control characters and quotes that a client put in the
 path or its User-Agent are escaped (``\\n``,
 ``\\x00``, ``\\"``), so that a request cannot forge a log line.
 """
@@ -21,7 +21,9 @@ from flask import Flask, Response, g, request
 
 log = logging.getLogger("kgraph.access")
 
+#: Longest request target and User-Agent written (the rest is "...").
 MAX_TARGET = 300
+MAX_AGENT = 200
 
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029"\\]')
@@ -54,8 +56,7 @@ def _log(response: Response) -> Response:
     started = g.get("kgraph_started")
     duration = (time.perf_counter() - started) * 1000 if started is not None else 0.0
     target = request.full_path if request.query_string else request.path
-    if len(target) > MAX_TARGET:
-        target = target[:MAX_TARGET] + "..."
+    target = _cut(target, MAX_TARGET)
     size = response.calculate_content_length()
     if size is None:
         size = response.content_length
@@ -68,6 +69,10 @@ def _log(response: Response) -> Response:
         response.status_code,
         "-" if size is None else size,
         duration,
-        escape(request.user_agent.string or "-"),
+        escape(_cut(request.user_agent.string or "-", MAX_AGENT)),
     )
     return response
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."

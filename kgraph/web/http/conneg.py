@@ -91,8 +91,13 @@ FORMAT_NAMES: dict[str, tuple[str, ...]] = {
 class NotAcceptable(_NotAcceptable):
     """406: nothing the client accepts (or names with ``format``) can be produced."""
 
+    #: How much of what the client asked for is repeated back to it.
+    ECHO_CHARS = 200
+
     def __init__(self, offers: Sequence[str], asked: str) -> None:
         self.offers = list(offers)
+        if len(asked) > self.ECHO_CHARS:
+            asked = asked[: self.ECHO_CHARS] + "..."
         self.asked = asked
         super().__init__(
             f"Cannot produce {asked}. Available: {', '.join(self.offers)} "

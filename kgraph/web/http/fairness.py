@@ -15,7 +15,10 @@ query and, under the old gunicorn server, the pages too.  So:
 A client's slots are lock files held with ``flock`` in the server's run directory,
 so the limit holds across worker processes, and a slot is released by the kernel
 when its holder dies.  Client addresses are hashed into a fixed number of slot
-files: the directory cannot grow with the number of clients.
+files: the directory cannot grow with the number of clients.  The hash is keyed
+with a secret made once per run directory (HMAC-SHA256), so nobody can choose
+addresses that share a victim's slots; an IPv6 client is its /64 (one machine
+gets a /64 and could otherwise use a new address for every query).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import hmac
+import ipaddress
 import os
 import threading
 from collections.abc import Iterator
@@ -45,6 +50,22 @@ KINDS = {
 }
 
 
+class Slot:
+    """A held slot; :meth:`release` frees it (once, whatever calls it again)."""
+
+    def __init__(self, fd: int, share: threading.BoundedSemaphore) -> None:
+        self._fd: int | None = fd
+        self._share = share
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the lock
+            self._share.release()
+
+
 class Fairness:
     """The limits of one server (every worker process shares ``directory``)."""
 
@@ -52,31 +73,37 @@ class Fairness:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.per_client = dict(per_client)
+        self._key = _secret(self.directory / "slot-key")
         self._process_share = threading.BoundedSemaphore(max(1, int(threads * WORK_SHARE)))
 
     @contextlib.contextmanager
     def slot(self, client: str, kind: str) -> Iterator[None]:
-        """Hold one of ``client``'s slots for ``kind`` (and a share of this process)."""
+        """Hold one of ``client``'s slots for ``kind`` while the block runs."""
+        held = self.take(client, kind)
+        try:
+            yield
+        finally:
+            held.release()
+
+    def take(self, client: str, kind: str) -> Slot:
+        """One of ``client``'s slots for ``kind`` (and a share of this process), held
+        until :meth:`Slot.release` - for an answer, once it has been sent."""
         limit = self.per_client.get(kind, 1)
         if not self._process_share.acquire(blocking=False):
             raise ApiError(503, BUSY, headers={"Retry-After": "1"})
-        try:
-            fd = self._take(client, kind, limit)
-            if fd is None:
-                english, japanese = KINDS.get(kind, (kind, kind))
-                raise ApiError(
-                    429, TOO_MANY.format(limit=limit, kind=english, kind_ja=japanese),
-                    headers={"Retry-After": "2"},
-                )
-            try:
-                yield
-            finally:
-                os.close(fd)  # closing the descriptor releases the lock
-        finally:
+        fd = self._take(client, kind, limit)
+        if fd is None:
             self._process_share.release()
+            english, japanese = KINDS.get(kind, (kind, kind))
+            raise ApiError(
+                429, TOO_MANY.format(limit=limit, kind=english, kind_ja=japanese),
+                headers={"Retry-After": "2"},
+            )
+        return Slot(fd, self._process_share)
 
     def _take(self, client: str, kind: str, limit: int) -> int | None:
-        bucket = int.from_bytes(hashlib.sha256(client.encode()).digest()[:4], "big") % BUCKETS
+        digest = hmac.new(self._key, client_key(client).encode(), hashlib.sha256).digest()
+        bucket = int.from_bytes(digest[:8], "big") % BUCKETS
         for n in range(limit):
             path = self.directory / f"{kind}-{bucket}-{n}.lock"
             fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
@@ -87,3 +114,36 @@ class Fairness:
                 continue
             return fd
         return None
+
+
+def client_key(address: str) -> str:
+    """Who a client is for its limits: its IPv4 address, or its IPv6 /64."""
+    try:
+        parsed = ipaddress.ip_address(address.strip("[]").split("%")[0])
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
+def _secret(path: Path) -> bytes:
+    """The run directory's slot key, made whole by whichever process comes first
+    (written aside, then linked into place: nobody ever reads half a key)."""
+    with contextlib.suppress(FileNotFoundError):
+        return path.read_bytes()
+    aside = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}")
+    fd = os.open(aside, os.O_CREAT | os.O_TRUNC | os.O_WRONLY | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, os.urandom(32))
+    finally:
+        os.close(fd)
+    try:
+        os.link(aside, path)
+    except FileExistsError:
+        pass
+    finally:
+        aside.unlink()
+    return path.read_bytes()

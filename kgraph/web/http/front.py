@@ -8,13 +8,20 @@ it likes (granian has no body timeout; a read cannot be interrupted).  So the ap
 is served through RSGI, granian's asynchronous interface, and this adapter:
 
 1. reads the whole body on the event loop, as it arrives, within ``--body-timeout``
-   seconds from the start and at most the largest body limit (a larger one is
-   not read at all): a trickling client costs a socket, never a thread, and is cut
-   at the deadline (``408``, the connection closed);
+   seconds from the start and at most the path's body limit
+   (:func:`kgraph.web.http.security.body_limit`; a larger one is not read at all):
+   a trickling client costs a socket, never a thread, and is cut at the deadline
+   (``408``, the connection closed).  The bodies a worker holds at once are
+   bounded too (:data:`BODY_BUDGET_LIMITS` times the largest limit): beyond, 503;
 2. then runs the Flask app (WSGI, PEP 3333) on one of ``--threads`` request threads,
    with the body in memory;
-3. sends the answer: whole when the app gave it whole, streamed chunk by chunk
-   otherwise (the dumps), with the thread waiting for each chunk to be taken.
+3. sends the answer: a small one whole; a large one (a query's answer, a dump)
+   in chunks from the request thread, each taken by the client within
+   ``--body-timeout`` seconds or the answer is cut.  The app's ``close`` runs
+   once the last byte is handed over, which is when a client's query slot is
+   freed (:mod:`kgraph.web.work`): a client that does not read its answers cannot
+   start more of them, and what one answer pins is bounded by
+   ``--max-result-bytes`` times the request threads.
 
 A body that could not be had is left to the app to answer (in the client's
 language; see :mod:`kgraph.web.http.security`), through ``kgraph.body_problem`` in the
@@ -38,6 +45,12 @@ BODY_PROBLEM = "kgraph.body_problem"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
+#: Answers larger than this are sent in chunks of this size, each with a deadline.
+CHUNK_BYTES = 256 * 1024
+
+#: How many of the largest bodies a worker reads at once.
+BODY_BUDGET_LIMITS = 4
+
 
 class BodyProblem(Exception):
     """Why a request's body was not read: ``timeout``, ``too-large``, ``framing``,
@@ -48,10 +61,13 @@ class RSGIFront:
     """An RSGI application that serves a WSGI application (see the module docstring)."""
 
     def __init__(self, app: WSGIApp, *, threads: int, body_timeout: float,
-                 body_limit: int) -> None:
+                 body_limit: Callable[[str, str], int]) -> None:
         self.app = app
         self.body_timeout = body_timeout
         self.body_limit = body_limit
+        self.body_budget = BODY_BUDGET_LIMITS * max(
+            body_limit("POST", path) for path in ("/sparql", "/validation"))
+        self.bodies_held = 0  # bytes of bodies being read (touched on the event loop only)
         self.threads = ThreadPoolExecutor(max_workers=max(1, threads),
                                           thread_name_prefix="request")
 
@@ -81,15 +97,24 @@ class RSGIFront:
             return b""
         if length and chunked:  # a sign of request smuggling (RFC 9112 6.3)
             raise BodyProblem("framing")
-        if length and (not length.isdigit() or int(length) > self.body_limit):
-            raise BodyProblem("too-large" if length.isdigit() else "framing")
+        if length and not length.isdigit():
+            raise BodyProblem("framing")
+        limit = self.body_limit(scope.method, scope.path)
+        if length and int(length) > limit:
+            raise BodyProblem("too-large")
+        # What this body may take of the worker's budget: all its declared length at
+        # once, or (chunked) up to its limit.
+        claim = int(length) if length else limit
+        if self.bodies_held + claim > self.body_budget:
+            raise BodyProblem("busy")
+        self.bodies_held += claim
         parts: list[bytes] = []
         size = 0
         try:
             async with asyncio.timeout(self.body_timeout):
                 async for chunk in proto:
                     size += len(chunk)
-                    if size > self.body_limit:
+                    if size > limit:
                         raise BodyProblem("too-large")
                     parts.append(chunk)
         except TimeoutError:
@@ -98,6 +123,8 @@ class RSGIFront:
             raise
         except Exception:
             raise BodyProblem("unreadable") from None
+        finally:
+            self.bodies_held -= claim
         return b"".join(parts)
 
     def _environ(self, scope: Any, body: bytes, problem: str) -> dict[str, Any]:
@@ -160,19 +187,23 @@ class RSGIFront:
 
         result = self.app(environ, start_response)
         try:
-            if isinstance(result, list | tuple):
-                return started[0], started[1], b"".join(result)
             iterator = iter(result)
             first = next(iterator, None)  # the app may start the response only now
             if first is None:
                 return started[0], started[1], b""
+            second = next(iterator, None)
+            if second is None and len(first) <= CHUNK_BYTES:
+                return started[0], started[1], first
             transport = asyncio.run_coroutine_threadsafe(
                 _start_stream(proto, started[0], started[1]), loop).result()
+            rest = _chain(first, second, iterator)
             try:
-                for chunk in _chain(first, iterator):
-                    if chunk:
-                        asyncio.run_coroutine_threadsafe(
-                            _send(transport, chunk), loop).result()
+                for chunk in _rechunk(rest, CHUNK_BYTES):
+                    asyncio.run_coroutine_threadsafe(
+                        _send(transport, chunk, self.body_timeout), loop).result()
+            except TimeoutError:
+                log.warning("a client took no part of its answer for %g s: cut",
+                            self.body_timeout)
             except Exception as error:  # the client went away, or the body failed
                 log.warning("a streamed answer stopped: %s: %s", type(error).__name__, error)
             return None
@@ -189,14 +220,24 @@ def _latin1(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
-async def _send(transport: Any, chunk: bytes) -> None:
+async def _send(transport: Any, chunk: bytes, deadline: float) -> None:
     # granian's send_bytes gives an awaitable, not a coroutine: wrap it in one.
-    await transport.send_bytes(chunk)
+    async with asyncio.timeout(deadline):
+        await transport.send_bytes(chunk)
 
 
-def _chain(first: bytes, rest: Any) -> Iterable[bytes]:
+def _chain(first: bytes, second: bytes | None, rest: Any) -> Iterable[bytes]:
     yield first
-    yield from rest
+    if second is not None:
+        yield second
+        yield from rest
+
+
+def _rechunk(parts: Iterable[bytes], size: int) -> Iterable[bytes]:
+    """The same bytes in pieces of at most ``size`` (none empty)."""
+    for part in parts:
+        for start in range(0, len(part), size):
+            yield part[start:start + size]
 
 
 def _close(result: Any) -> None:

@@ -48,10 +48,12 @@ def t(key: str, lang: str | None = None, **values: object) -> str:
 
 
 def switch_url(lang: str) -> str:
-    """This page's URL with ``?lang=`` set, for the language switch."""
+    """This page with ``?lang=`` set, for the language switch: a query-only reference
+    (this same page), so nothing in the request's path can make it point elsewhere
+    (``/\\evil.example`` would be another host to a browser)."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k != PARAM]
     args.append((PARAM, lang))
-    return f"{request.script_root}{request.path}?{urlencode(args)}"
+    return f"?{urlencode(args)}"
 
 
 T = TypeVar("T")

@@ -9,12 +9,17 @@
   ``415``: no endpoint decodes one, and reading compressed bytes as the query or the
   upload would answer about something the client did not send.  A transfer coding
   other than ``chunked`` is refused with ``400``.
+* Each path takes the body it needs and no more (:func:`body_limit`, used by the
+  front before a byte is read and by Flask in-process): ``/sparql`` a query or
+  update, ``/validation`` and the staff area an upload, every other path none
+  (unread; those paths are read-only, so ``405``).
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from ...config import Config
 from ...messages import message
 from .errors import ApiError
 from .front import BODY_PROBLEM
@@ -26,6 +31,7 @@ REFERRER_POLICY = "strict-origin-when-cross-origin"
 
 CONTENT_ENCODING = message("error.content_encoding")
 TRANSFER_ENCODING = message("error.transfer_encoding")
+NO_BODY = message("body.none")
 #: Why a body was not read (:mod:`kgraph.web.http.front`), and the answer's status.
 BODY_PROBLEMS = {
     "timeout": (408, message("body.timeout")),
@@ -36,21 +42,47 @@ BODY_PROBLEMS = {
 }
 
 
+#: Methods whose request body means something to kgraph.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def body_limit(config: Config, method: str, path: str) -> int:
+    """The largest body a request may send, in bytes: the one rule for the front
+    (:mod:`kgraph.web.http.front`) and for Flask."""
+    if method.upper() not in BODY_METHODS:
+        return 0
+    if path == "/sparql":
+        return config.max_body_bytes
+    if path == "/validation" or path.startswith("/staff/"):
+        return config.max_upload_bytes
+    return 0
+
+
 @bp.before_app_request
 def _body_problems() -> None:
-    """A body the server could not have in time or in size (:mod:`kgraph.web.http.host`)."""
-    problem = request.environ.get(BODY_PROBLEM)
-    if problem:
-        from ..state import current_state
+    """A body the server could not have in time or in size (:mod:`kgraph.web.http.front`);
+    in-process (no front), the same limit through Flask."""
+    from ..state import current_state
 
-        config = current_state().config
+    config = current_state().config
+    limit = body_limit(config, request.method, request.path)
+    problem = request.environ.get(BODY_PROBLEM)
+    if not problem and (request.content_length or 0) > limit:
+        problem = "too-large"
+    if problem == "too-large" and limit == 0:
+        # Every path that takes no body is read-only: the method is what is wrong.
+        if request.routing_exception is not None:
+            raise request.routing_exception
+        raise ApiError(405, NO_BODY.format(method=request.method, path=request.path),
+                       headers={"Allow": "GET, HEAD, OPTIONS"})
+    if problem:
         status, message = BODY_PROBLEMS[problem]
         raise ApiError(
             status,
-            message.format(seconds=f"{config.body_timeout:g}",
-                           limit=max(config.max_body_bytes, config.max_upload_bytes)),
+            message.format(seconds=f"{config.body_timeout:g}", limit=limit),
             headers={"Retry-After": "1"} if status == 503 else {},
         )
+    request.max_content_length = limit
 
 
 @bp.before_app_request

@@ -37,20 +37,17 @@ import codecs
 import functools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 from werkzeug.datastructures import MIMEAccept
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_accept_header
 
-from ...engine import isolation
 from ...engine.results import Dataset, Outcome
-from ...engine.sparql_text import MAX_NESTING, QUERY_FORMS, Analysis, analyse, nesting_depth, tokens
 from ...iris import PREFIXES
-from ...messages import Group, Message
+from ...messages import Group, Message, message
 from .. import work
 from ..http import errors
 from ..http.conneg import (
@@ -213,10 +210,7 @@ def _check_charset() -> None:
 
 
 def _body() -> bytes:
-    limit = current_state().config.max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise RequestEntityTooLarge(f"the body is larger than {limit} bytes")
-    request.max_content_length = limit
+    """The request's body (its size was checked: :func:`kgraph.web.http.security.body_limit`)."""
     return request.get_data(cache=True)
 
 
@@ -330,39 +324,9 @@ def graph_store() -> Response:
     return serve_graph(Params(_parse_qs(request.query_string)))
 
 
-def check_nesting(text: str, kind: str, kind_ja: str) -> None:
-    """Refuse a text nested so deeply that the engine's parser would crash on it."""
-    depth = nesting_depth(text)
-    if depth > MAX_NESTING:
-        raise ApiError(
-            400, _msg("nesting", kind=kind, kind_ja=kind_ja, depth=depth, limit=MAX_NESTING)
-        )
-
-
-def remote_calls_contained(state: AppState) -> bool:
-    """Whether the engine that would run a SERVICE or LOAD is held to the allow-list
-    by construction (see :meth:`kgraph.engine.backend.Backend.network`)."""
-    return state.backend.network() != isolation.NONE
-
-
-def check_remotes(text: str, analysis: Analysis, state: AppState) -> None:
-    """Refuse SERVICE and LOAD unless their host is allow-listed, with a message that
-    says why.  This reading of the text is for the message only: what keeps a
-    sandbox from reaching other hosts is its isolation (:mod:`kgraph.engine.isolation`);
-    where no isolation works, every text that could name a remote is refused."""
-    if isolation.names_remote(text) and not remote_calls_contained(state):
-        raise ApiError(400, work.MSG["remote_unavailable"])
-    allowed = {h.lower() for h in state.config.allowed_hosts}
-    for remote in analysis.remotes:
-        if remote.iri is None or not remote.iri.lower().startswith(("http://", "https://")):
-            if remote.iri is None:
-                raise ApiError(400, _msg("remote_variable", keyword=remote.keyword), remote.text)
-            raise ApiError(400, _msg("remote_host", keyword=remote.keyword, iri=remote.iri))
-        if remote.host not in allowed:
-            raise ApiError(400, _msg("remote_host", keyword=remote.keyword, iri=remote.iri))
-
-
 def run_query(operation: Operation) -> Response:
+    """Hand a query to the backend: its text is read (checked, analysed) only there,
+    in a sandbox, never here (:mod:`kgraph.engine.checks`)."""
     state = current_state()
     config = state.config
     params = operation.params
@@ -370,80 +334,21 @@ def run_query(operation: Operation) -> Response:
         raise ApiError(400, _msg("empty", kind="query", kind_ja="クエリ"))
     dataset = Dataset(_iris(params, "default-graph-uri"), _iris(params, "named-graph-uri"))
     budget = _budget(params, state)
-    check_nesting(operation.text, "query", "クエリ")
-    analysis = analyse_query(operation.text, config.base)
-    check_remotes(operation.text, analysis, state)
-    result_type, graph_type = _negotiate_query(analysis.form, params)
+    result_type, graph_type = _negotiate_both(params)
     message = {
         "text": operation.text,
-        "form": analysis.form,
         "default_graphs": dataset.default_graphs,
         "named_graphs": dataset.named_graphs,
-        "has_dataset_clause": analysis.has_dataset_clause,
         "result_type": result_type,
         "graph_type": graph_type,
         "max_rows": config.max_rows,
+        "max_bytes": config.max_result_bytes,
         "base_iri": config.base,
         "prefixes": PREFIXES,
+        "allowed_hosts": config.allowed_hosts,
     }
-    return outcome_response(work.query(state, message, budget), config.max_rows)
-
-
-#: Words that can start a dataset clause, a remote call or a USING/WITH.  The lexer
-#: compares ``word.upper()`` with them, and ``str.upper`` maps character by
-#: character, so a text whose upper-cased form contains none of them has none.
-_FULL_SCAN_WORDS = ("FROM", "SERVICE", "LOAD", "USING", "WITH")
-
-
-def _needs_full_scan(text: str) -> bool:
-    upper = text.upper()
-    return any(word in upper for word in _FULL_SCAN_WORDS)
-
-#: A prologue (whitespace, comments, BASE and PREFIX declarations) followed by a
-#: query-form keyword that the lexer would read as a bare word: each piece is a
-#: subset of the lexer's own token patterns (:mod:`kgraph.engine.sparql_text`), so a
-#: match finds the same form as the lexer; anything else falls back to the lexer.
-#: The prologue is matched atomically: no backtracking into a comment.
-_IRI = r"<[^<>\"{}|^`\\\x00-\x20]*>"
-_PROLOGUE_AND_FORM = re.compile(
-    r"(?>(?:\s+|\#[^\n\r]*"
-    rf"|(?i:BASE)\s*{_IRI}"
-    rf"|(?i:PREFIX)\s+(?:[A-Za-z](?:[\w\-.]*[\w\-])?)?:\s*{_IRI}"
-    r")*)"
-    r"(?P<form>(?i:SELECT|ASK|CONSTRUCT|DESCRIBE))"
-    r"(?![\w\-.:\u00B7\u0300-\u036F\u203F-\u2040])"
-)
-
-
-def analyse_query(text: str, base: str) -> Analysis:
-    """:func:`~kgraph.engine.sparql_text.analyse` of a query, without the full scan when
-    it cannot matter.
-
-    Most queries name no ``FROM``, ``SERVICE``, ``LOAD``, ``USING`` or ``WITH`` at
-    all; for them only the form is needed, which follows the prologue.  Other texts
-    are analysed in full, and remembered (the example queries, repeated queries).
-    """
-    if not _needs_full_scan(text):
-        match = _PROLOGUE_AND_FORM.match(text)
-        if match is not None:
-            return Analysis(form=match["form"].upper())
-        for token in tokens(text):
-            keyword = token.keyword
-            if keyword in QUERY_FORMS and token.depth == 0:
-                return Analysis(form=keyword)
-        return Analysis()
-    if len(text) > CACHED_ANALYSIS_CHARS:  # a cache of megabyte texts would pin memory
-        return analyse(text, base=base, prefixes=PREFIXES)
-    return _full_analysis(text, base)
-
-
-#: Longest query text whose analysis is remembered (512 of them at most: a few MB).
-CACHED_ANALYSIS_CHARS = 8192
-
-
-@functools.lru_cache(maxsize=512)
-def _full_analysis(text: str, base: str) -> Analysis:
-    return analyse(text, base=base, prefixes=PREFIXES)
+    answer = work.query(state, message, budget)
+    return outcome_response(answer.outcome, config.max_rows, answer.release)
 
 
 def _format_param(params: Params) -> str | None:
@@ -472,23 +377,37 @@ def _choose_for_accept(accept: str, offers: tuple[str, ...]) -> str:
     return choose(parse_accept_header(accept, MIMEAccept), offers, default_aliases(offers))
 
 
-def _negotiate_query(form: str | None, params: Params) -> tuple[str | None, str | None]:
-    if form in ("SELECT", "ASK"):
-        return _negotiate(params, RESULT_TYPES), None
-    if form in ("CONSTRUCT", "DESCRIBE"):
-        return None, _negotiate(params, RDF_TYPES)
-    # Unknown form (most likely a syntax error that the engine will report).
+def _negotiate_both(params: Params) -> tuple[str | None, str | None]:
+    """The result format for SELECT/ASK and the RDF format for CONSTRUCT/DESCRIBE
+    (the form is known only once the engine has read the query); 406 when the
+    client accepts neither."""
     choices: list[str | None] = []
     for offers in (RESULT_TYPES, RDF_TYPES):
         try:
             choices.append(_negotiate(params, offers))
         except NotAcceptable:
             choices.append(None)
+    if choices == [None, None]:
+        raise NotAcceptable([*RESULT_TYPES, *RDF_TYPES], request.headers.get("Accept", ""))
     return choices[0], choices[1]
 
 
-def outcome_response(outcome: Outcome, max_rows: int) -> Response:
-    """Turn an executor's outcome into a response or an error."""
+def outcome_response(outcome: Outcome, max_rows: int,
+                     release: Callable[[], None] | None = None) -> Response:
+    """Turn a backend's outcome into a response or an error.  ``release`` is called
+    once the answer has been sent (or refused): it frees the client's slot."""
+    try:
+        response = _outcome_response(outcome, max_rows)
+    except BaseException:
+        if release is not None:
+            release()
+        raise
+    if release is not None:
+        response.call_on_close(release)
+    return response
+
+
+def _outcome_response(outcome: Outcome, max_rows: int) -> Response:
     if outcome.status == 200:
         response = Response(outcome.body, status=200)
         response.headers["Content-Type"] = f"{outcome.media_type}; charset=utf-8"
@@ -496,6 +415,9 @@ def outcome_response(outcome: Outcome, max_rows: int) -> Response:
         if outcome.truncated:
             response.headers[MAX_ROWS_HEADER] = str(max_rows)
         return response
+    if outcome.error == "refused":
+        raise ApiError(outcome.status, message(outcome.message).format(**outcome.values),
+                       outcome.detail)
     if outcome.error == "syntax":
         raise ApiError(400, _msg("syntax"), outcome.detail)
     if outcome.error == "not-acceptable":
@@ -509,4 +431,4 @@ def outcome_response(outcome: Outcome, max_rows: int) -> Response:
     if outcome.error == "remote":
         raise ApiError(502, _msg("remote_failed"), outcome.detail)
     raise ApiError(500, errors.STATUS_MESSAGES[500],
-                   cause=f"query failed in the executor: {outcome.detail}")
+                   cause=f"query failed in the sandbox: {outcome.detail}")
