@@ -14,21 +14,12 @@ from pathlib import Path
 from pyoxigraph import RdfFormat
 
 from .config import PROJECT_ROOT, Config
+from .formats import by_suffix, suffixes
 from .iris import graph_iri
 
-#: Extensions we read, and their formats.
+#: Extensions we read, and their formats (pyoxigraph's, :mod:`kgraph.formats`).
 FORMATS: dict[str, RdfFormat] = {
-    ".ttl": RdfFormat.TURTLE,
-    ".turtle": RdfFormat.TURTLE,
-    ".nt": RdfFormat.N_TRIPLES,
-    ".nq": RdfFormat.N_QUADS,
-    ".trig": RdfFormat.TRIG,
-    ".rdf": RdfFormat.RDF_XML,
-    ".owl": RdfFormat.RDF_XML,
-    ".xml": RdfFormat.RDF_XML,
-    ".jsonld": RdfFormat.JSON_LD,
-    ".json": RdfFormat.JSON_LD,
-}
+    suffix: found for suffix in suffixes() if (found := by_suffix(suffix)) is not None}
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 =====  ==========================================================================
 layer  modules
 =====  ==========================================================================
-0      config, iris, terms, messages, orphans: settings, names and words
+0      config, iris, terms, messages, orphans, formats: settings, names, words, formats
 1      the library: sources, dataset, parse_limits, snapshots, validation,
        validation_units, report_cache, reports, table, diff, search, examples,
        synthetic, uploads, sparql_constraints, labels (the label policy)
@@ -23,7 +23,7 @@ from kgraph.config import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "kgraph"
 LAYERS = {
-    0: ("config", "iris", "terms", "messages", "orphans", "__init__"),
+    0: ("config", "iris", "terms", "messages", "orphans", "formats", "__init__"),
     1: ("sources", "dataset", "parse_limits", "snapshots", "validation", "validation_units",
         "report_cache", "reports", "table", "diff", "search", "examples", "synthetic",
         "uploads", "sparql_constraints", "labels"),

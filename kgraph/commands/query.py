@@ -7,24 +7,19 @@ import sys
 
 import pyoxigraph as ox
 
+from .. import formats
 from ..cli import EXIT_ERROR, EXIT_OK, fail, say
 from ..config import Config
+from ..formats import find
 from ..iris import PREFIXES
 from ..service import Refused, serving_store
 from ..terms import short
 
-RESULT_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-    "xml": ox.QueryResultsFormat.XML,
-}
-GRAPH_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "xml": ox.RdfFormat.RDF_XML,
-}
+#: The CLI's names of the output formats (pyoxigraph's formats, :mod:`kgraph.formats`).
+RESULT_FORMATS = {name: find(name, formats.RESULT_FORMATS)
+                  for name in ("json", "csv", "tsv", "xml")}
+GRAPH_FORMATS = {name: find(name, formats.GRAPH_FORMATS)
+                 for name in ("turtle", "ntriples", "jsonld", "xml")}
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -25,20 +25,13 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from .. import formats
+from ..formats import media_type
+
+#: The formats a query's answer is written in, by media type (pyoxigraph's own).
 RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
-RDF_FORMATS: dict[str, ox.RdfFormat] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-    "application/trig": ox.RdfFormat.TRIG,
-}
+    media_type(f): f for f in formats.RESULT_FORMATS}
+RDF_FORMATS: dict[str, ox.RdfFormat] = {media_type(f): f for f in formats.RDF_FORMATS}
 
 
 @dataclass

@@ -19,73 +19,53 @@ Usage::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
+import pyoxigraph as ox
 from flask import Request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import NotAcceptable as _NotAcceptable
 
-# Canonical media types.
-SPARQL_JSON = "application/sparql-results+json"
-SPARQL_XML = "application/sparql-results+xml"
-CSV = "text/csv"
-TSV = "text/tab-separated-values"
-TURTLE = "text/turtle"
-N_TRIPLES = "application/n-triples"
-JSON_LD = "application/ld+json"
-RDF_XML = "application/rdf+xml"
-N_QUADS = "application/n-quads"
-TRIG = "application/trig"
+from ...formats import DATASET_FORMATS, GRAPH_FORMATS, RDF_FORMATS, RESULT_FORMATS, find, media_type
+
+# Canonical media types: pyoxigraph's own for its formats (kgraph.formats).
+SPARQL_JSON = media_type(ox.QueryResultsFormat.JSON)
+SPARQL_XML = media_type(ox.QueryResultsFormat.XML)
+CSV = media_type(ox.QueryResultsFormat.CSV)
+TSV = media_type(ox.QueryResultsFormat.TSV)
+TURTLE = media_type(ox.RdfFormat.TURTLE)
+N_TRIPLES = media_type(ox.RdfFormat.N_TRIPLES)
+JSON_LD = media_type(ox.RdfFormat.JSON_LD)
+RDF_XML = media_type(ox.RdfFormat.RDF_XML)
+N_QUADS = media_type(ox.RdfFormat.N_QUADS)
+TRIG = media_type(ox.RdfFormat.TRIG)
 HTML = "text/html"
 JSON = "application/json"
 PLAIN = "text/plain"
 
-#: Formats of SELECT and ASK results, in order of preference.
-RESULT_TYPES: tuple[str, ...] = (SPARQL_JSON, SPARQL_XML, CSV, TSV)
-#: Formats of RDF graphs (CONSTRUCT, DESCRIBE, graph store, service description).
-RDF_TYPES: tuple[str, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML)
+RESULT_TYPES: tuple[str, ...] = tuple(media_type(f) for f in RESULT_FORMATS)
+RDF_TYPES: tuple[str, ...] = tuple(media_type(f) for f in GRAPH_FORMATS)
+DATASET_TYPES: tuple[str, ...] = tuple(media_type(f) for f in DATASET_FORMATS)
 
-#: Other names clients use for the canonical types.
-ALIASES: dict[str, str] = {
-    "application/json": SPARQL_JSON,
-    "text/json": SPARQL_JSON,
-    "application/xml": SPARQL_XML,
-    "text/xml": SPARQL_XML,
-    "application/x-turtle": TURTLE,
-    "application/turtle": TURTLE,
-    "text/n-triples": N_TRIPLES,
-    "text/x-nquads": N_QUADS,
-}
-#: Aliases that mean the RDF format when the offers are RDF formats.
-RDF_ALIASES: dict[str, str] = {
-    "application/json": JSON_LD,
-    "application/xml": RDF_XML,
-    "text/xml": RDF_XML,
-}
+#: Short names of the ``format`` parameter for what is not an RDF or results format.
+OTHER_NAMES: dict[str, str] = {"json": JSON, "html": HTML, "text": PLAIN}
 
-#: Short names for the ``format`` parameter; each lists candidates in order.
-FORMAT_NAMES: dict[str, tuple[str, ...]] = {
-    "json": (SPARQL_JSON, JSON_LD, JSON),
-    "srj": (SPARQL_JSON,),
-    "xml": (SPARQL_XML, RDF_XML),
-    "srx": (SPARQL_XML,),
-    "csv": (CSV,),
-    "tsv": (TSV,),
-    "turtle": (TURTLE,),
-    "ttl": (TURTLE,),
-    "ntriples": (N_TRIPLES,),
-    "nt": (N_TRIPLES,),
-    "n-triples": (N_TRIPLES,),
-    "jsonld": (JSON_LD,),
-    "json-ld": (JSON_LD,),
-    "rdfxml": (RDF_XML,),
-    "rdf": (RDF_XML,),
-    "rdf+xml": (RDF_XML,),
-    "nquads": (N_QUADS,),
-    "trig": (TRIG,),
-    "html": (HTML,),
-    "text": (PLAIN,),
-}
+
+def canonical(asked: str, offers: Sequence[str]) -> str | None:
+    """The offer that ``asked`` (a media type or a short name) names, by pyoxigraph's
+    own tables of media types, aliases and extensions (:func:`kgraph.formats.find`);
+    results before graphs when a name fits both (``application/json`` is SPARQL JSON
+    at the endpoint, JSON-LD on a resource page)."""
+    key = asked.split(";", 1)[0].strip().lower()
+    if key in offers:
+        return key
+    results = [f for f in RESULT_FORMATS if media_type(f) in offers]
+    graphs = [f for f in RDF_FORMATS if media_type(f) in offers]
+    found = find(key, results) or find(key, graphs)
+    if found is not None:
+        return media_type(found)
+    other = OTHER_NAMES.get(key)
+    return other if other in offers else None
 
 
 class NotAcceptable(_NotAcceptable):
@@ -109,33 +89,23 @@ def negotiate(
     request: Request,
     offers: Sequence[str],
     format_param: str | None = "format",
-    aliases: Mapping[str, str] | None = None,
 ) -> str:
     """The canonical media type to answer with, or :class:`NotAcceptable`.
 
-    ``offers`` are canonical media types, most preferred first.  ``aliases`` maps
-    other media types to one of the offers (default: :data:`ALIASES`, with
-    :data:`RDF_ALIASES` winning when the offers are RDF formats).
+    ``offers`` are canonical media types, most preferred first; other names of the
+    same formats (``application/x-turtle``, ``application/json``) are understood as
+    pyoxigraph understands them (:func:`canonical`).
     """
-    aliases = dict(aliases) if aliases is not None else default_aliases(offers)
     if format_param:
         requested = request.args.get(format_param) or (
             request.form.get(format_param) if request.mimetype == FORM else None
         )
         if requested:
-            return choose_format(requested, offers, aliases)
-    return choose(request.accept_mimetypes, offers, aliases)
+            return choose_format(requested, offers)
+    return choose(request.accept_mimetypes, offers)
 
 
 FORM = "application/x-www-form-urlencoded"
-
-
-def default_aliases(offers: Sequence[str]) -> dict[str, str]:
-    """Aliases that point at one of ``offers``."""
-    table = dict(ALIASES)
-    if any(o in RDF_TYPES for o in offers) and not any(o in RESULT_TYPES for o in offers):
-        table.update(RDF_ALIASES)
-    return {alias: target for alias, target in table.items() if target in offers}
 
 
 def without_parameters(accept: MIMEAccept) -> MIMEAccept:
@@ -147,7 +117,7 @@ def without_parameters(accept: MIMEAccept) -> MIMEAccept:
     """
     values = []
     for value, quality in accept:
-        media_type, _, params = value.partition(";")
+        media, _, params = value.partition(";")
         charset = ""
         for param in params.split(";"):
             key, _, val = param.partition("=")
@@ -155,32 +125,37 @@ def without_parameters(accept: MIMEAccept) -> MIMEAccept:
                 charset = val.strip().strip('"').lower()
         if charset and charset not in ("utf-8", "utf8"):
             continue
-        values.append((media_type.strip(), quality))
+        values.append((media.strip(), quality))
     return MIMEAccept(values)
 
 
-def choose(accept: MIMEAccept, offers: Sequence[str], aliases: Mapping[str, str]) -> str:
+def aliases_for(asked: Iterable[str], offers: Sequence[str]) -> dict[str, str]:
+    """The asked media types that name one of ``offers`` by another name."""
+    found = {}
+    for value in asked:
+        key = value.strip().lower()
+        if key not in offers and "*" not in key:
+            target = canonical(key, offers)
+            if target is not None:
+                found[key] = target
+    return found
+
+
+def choose(accept: MIMEAccept, offers: Sequence[str]) -> str:
     """Best offer for an ``Accept`` header (first offer when there is none)."""
     if not accept:
         return offers[0]
-    candidates = list(offers) + [a for a in aliases if a not in offers]
-    best = without_parameters(accept).best_match(candidates)
+    plain = without_parameters(accept)
+    aliases = aliases_for((value for value, _ in plain), offers)
+    best = plain.best_match([*offers, *aliases])
     if best is None:
         raise NotAcceptable(offers, accept.to_header() or "*/*")
-    return aliases.get(best, best)
+    return aliases.get(best.lower(), best)
 
 
-def choose_format(value: str, offers: Sequence[str], aliases: Mapping[str, str]) -> str:
+def choose_format(value: str, offers: Sequence[str]) -> str:
     """The offer named by a ``format`` parameter (short name or media type)."""
-    key = value.strip().lower()
-    if "/" in key:
-        media_type = key.split(";", 1)[0].strip()
-        media_type = aliases.get(media_type, media_type)
-        if media_type in offers:
-            return media_type
-    else:
-        for candidate in FORMAT_NAMES.get(key, ()):
-            candidate = aliases.get(candidate, candidate)
-            if candidate in offers:
-                return candidate
-    raise NotAcceptable(offers, f"format={value}")
+    chosen = canonical(value, offers)
+    if chosen is None:
+        raise NotAcceptable(offers, f"format={value}")
+    return chosen

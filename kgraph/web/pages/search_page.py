@@ -46,7 +46,7 @@ def search_index() -> SearchIndex:
 
 @bp.get("/search")
 def search() -> Response:
-    media = conneg.negotiate(request, [conneg.HTML, conneg.JSON], aliases={})
+    media = conneg.negotiate(request, [conneg.HTML, conneg.JSON])
     query = request.args.get("q", "")
     lang = get_lang()
     try:

@@ -57,7 +57,6 @@ from ..http.conneg import (
     NotAcceptable,
     choose,
     choose_format,
-    default_aliases,
 )
 from ..http.errors import ApiError
 from ..state import AppState, current_state
@@ -367,14 +366,14 @@ def _negotiate(params: Params, offers: Sequence[str]) -> str:
     """:func:`~kgraph.web.http.conneg.negotiate` on parameters already read (no second parse)."""
     requested = _format_param(params) if params.has("format") else None
     if requested:
-        return choose_format(requested, offers, default_aliases(offers))
+        return choose_format(requested, offers)
     return _choose_for_accept(request.headers.get("Accept", ""), tuple(offers))
 
 
 @functools.lru_cache(maxsize=256)
 def _choose_for_accept(accept: str, offers: tuple[str, ...]) -> str:
     """The offer for an ``Accept`` header; clients send few distinct headers."""
-    return choose(parse_accept_header(accept, MIMEAccept), offers, default_aliases(offers))
+    return choose(parse_accept_header(accept, MIMEAccept), offers)
 
 
 def _negotiate_both(params: Params) -> tuple[str | None, str | None]:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import pyoxigraph as ox
 from flask import Response, request
 
+from ... import formats
 from ...engine.results import serialise_graph
 from ...iris import PREFIXES
-from ..http.conneg import HTML, RDF_TYPES, TURTLE, negotiate
+from ..http.conneg import RDF_TYPES, TURTLE, NotAcceptable, negotiate
 from ..state import AppState, current_state
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -25,16 +26,8 @@ VOID = "http://rdfs.org/ns/void#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 ENTAILMENT_SIMPLE = "http://www.w3.org/ns/entailment/Simple"
 
-RESULT_FORMATS = (
-    "SPARQL_Results_JSON",
-    "SPARQL_Results_XML",
-    "SPARQL_Results_CSV",
-    "SPARQL_Results_TSV",
-    "Turtle",
-    "N-Triples",
-    "JSON-LD",
-    "RDF_XML",
-)
+#: The formats the endpoint answers in, as pyoxigraph names them (``formats:Turtle``...).
+RESULT_FORMATS = (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS)
 
 def graph_counts(state: AppState) -> tuple[int, dict[str, int]]:
     """(distinct triples of the union, {named graph: triples}) for the served data."""
@@ -72,8 +65,9 @@ def description(state: AppState, endpoint: str) -> list[ox.Triple]:
         triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
     if state.config.allowed_hosts:
         triples.append(ox.Triple(service, sd("feature"), sd("BasicFederatedQuery")))
-    for name in RESULT_FORMATS:
-        triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS + name)))
+    for format in RESULT_FORMATS:
+        iri = ox.NamedNode(formats.format_iri(format))
+        triples.append(ox.Triple(service, sd("resultFormat"), iri))
     total, per_graph = graph_counts(state)
     dataset = ox.BlankNode("dataset")
     default = ox.BlankNode("defaultGraph")
@@ -102,10 +96,12 @@ def description(state: AppState, endpoint: str) -> list[ox.Triple]:
 
 def describe() -> Response:
     """The service description in the negotiated RDF format."""
-    aliases = {HTML: TURTLE, "application/xhtml+xml": TURTLE}
-    aliases.update({"application/json": "application/ld+json",
-                    "application/xml": "application/rdf+xml", "text/xml": "application/rdf+xml"})
-    media_type = negotiate(request, RDF_TYPES, aliases=aliases)
+    try:
+        media_type = negotiate(request, RDF_TYPES)
+    except NotAcceptable:
+        if not request.accept_mimetypes.accept_html:
+            raise
+        media_type = TURTLE
     state = current_state()
     prefixes = {"sd": SD, "formats": FORMATS, "void": VOID, **PREFIXES}
     body = serialise_graph(description(state, state.config.base + "sparql"), media_type,
