@@ -30,7 +30,7 @@ if not any(os.environ.get(name) for name in ("LC_ALL", "LC_MESSAGES", "LANG")):
 def _clients_read_english() -> Iterator[None]:
     """``requests`` and Flask's test client send ``Accept-Language: en`` unless the
     test sets that header (or ``lang=``/the cookie) itself (for the whole session:
-    module fixtures send requests too)."""
+    module fixtures send requests too); the test client reads each answer whole."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         yield from _english(monkeypatch)
 
@@ -48,6 +48,9 @@ def _english(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     base_open = FlaskClient.open
 
     def open_(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # Read and close every answer, as a real server does: an answer's close() is
+        # what frees its client's query slot (kgraph.web.work).
+        kwargs.setdefault("buffered", True)
         headers = kwargs.get("headers")
         given = headers.keys() if hasattr(headers, "keys") else [k for k, _ in headers or []]
         if not any(k.lower() == "accept-language" for k in given) and \

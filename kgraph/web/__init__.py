@@ -18,7 +18,7 @@ import importlib
 from flask import Flask
 
 from ..config import Config
-from .http import accesslog, errors
+from .http import accesslog, caching, errors
 from .http.host import ConfiguredHost
 from .state import AppState
 
@@ -48,6 +48,7 @@ def create_app(config: Config | None = None, state: AppState | None = None) -> F
     app.extensions["kgraph"] = state or AppState.start(config)
     errors.install(app)  # every answer's errors, in the reader's language
     accesslog.install(app)  # one line per request
+    caching.install(app)  # conditional GET on every page and RDF answer
     for name in BLUEPRINTS:
         module = importlib.import_module(f"kgraph.web.{name}")
         app.register_blueprint(module.bp)

@@ -3,8 +3,8 @@
 Served at ``/sparql`` (when no query is given) and at ``/rdf-graph-store``, in Turtle,
 N-Triples, JSON-LD or RDF/XML by ``Accept`` or ``format``.  ``?default`` is the
 default graph as queries see it: the union of all graphs (each triple once).
-An unknown graph is 404.  Answers carry an ``ETag`` made of the snapshot and the
-request, so that harvesters can revalidate cheaply (304).
+An unknown graph is 404.  Harvesters revalidate cheaply: conditional GET is the
+site's (:mod:`kgraph.web.http.caching`).
 
 Reading a graph is linear in its size and cannot run away, so it is served from
 the web process's own read-only handle, without an executor; it is not cut by the
@@ -13,8 +13,6 @@ refused with 405: the public store is read-only.
 """
 
 from __future__ import annotations
-
-import hashlib
 
 import pyoxigraph as ox
 from flask import Response, request
@@ -50,18 +48,8 @@ def serve_graph(params: Params) -> Response:
     store = state.reader()
     if graph is not None and not store.contains_named_graph(ox.NamedNode(graph)):
         raise ApiError(404, MSG["no_graph"].format(iri=graph))
-    etag = hashlib.sha256(
-        f"{state.snapshot_id}\n{graph}\n{media_type}".encode()
-    ).hexdigest()[:32]
-    # If-None-Match compares weakly (RFC 9110 13.1.2): a proxy that compresses the
-    # answer makes its ETag weak, and the harvester sends that back.
-    unchanged = request.if_none_match.contains_weak(etag)
-    body = b"" if unchanged else serialise_graph(graph_triples(store, graph), media_type,
-                                                 PREFIXES)
-    response = Response(body, status=304 if unchanged else 200)
-    # A 304 carries the headers the 200 would have (RFC 9110 15.4.5).
+    body = serialise_graph(graph_triples(store, graph), media_type, PREFIXES)
+    response = Response(body, status=200)
     response.headers["Content-Type"] = f"{media_type}; charset=utf-8"
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"
     response.vary.add("Accept")
     return response
