@@ -11,9 +11,10 @@ answers ``If-Modified-Since``.  The tag is weak (RFC 9110 8.8.1): the same reque
 gets the same content, not promised byte for byte (a proxy may compress it).
 
 Answers that set their own validators (the dumps, files) keep them; answers that are
-per-user or live (``/health``, ``/staff``) and any answer marked ``no-store`` or
-``private`` get none.  Every tagged answer says ``Cache-Control: no-cache``: a cache
-may keep it but must ask again, so a new snapshot is seen at once.
+per-user or live (``/health``, ``/staff``), SPARQL query answers, and any answer
+marked ``no-store`` or ``private`` get none.  Every tagged answer says
+``Cache-Control: no-cache``: a cache may keep it but must ask again, so a new
+snapshot is seen at once.
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ def install(app: Flask) -> None:
 
 
 def _taggable() -> bool:
-    return request.method in ("GET", "HEAD") and not request.path.startswith(UNTAGGED)
+    """A GET of a page or an RDF document.  Query answers are left out: a query may
+    ask for NOW(), RAND() or fresh blank nodes, which the data version does not fix."""
+    return (request.method in ("GET", "HEAD") and not request.path.startswith(UNTAGGED)
+            and "query" not in request.args)
 
 
 def _version() -> tuple[str, datetime] | None:
