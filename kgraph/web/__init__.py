@@ -31,6 +31,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "pages.catalog",
     "pages.dumps",
     "pages.ontology_docs",
+    "pages.jsonld_context",
     "pages.home",
     "pages.assets",
     "pages.query_page",
