@@ -74,8 +74,18 @@ class Report:
 
     @property
     def conforms(self) -> bool:
-        """True when nothing is wrong: no Violation (warnings and infos allowed)."""
+        """True when nothing is wrong: no Violation (warnings and infos allowed).
+
+        The publish gate's rule and the human verdict ("conforms (no violations)");
+        not SHACL's ``sh:conforms`` (:attr:`sh_conforms`)."""
         return self.count("Violation") == 0
+
+    @property
+    def sh_conforms(self) -> bool:
+        """SHACL's ``sh:conforms`` (SHACL §3.6.1): true iff there is no validation
+        result at all, of any severity (pySHACL's ``allow_warnings`` is its own
+        extension).  Every RDF report says this."""
+        return not self.results and not any(self.omitted.values())
 
     def count(self, severity: str) -> int:
         shown = sum(1 for r in self.results if r.severity == severity)
@@ -111,6 +121,7 @@ class Report:
     def to_json(self) -> dict:
         data = {
             "conforms": self.conforms,
+            "sh_conforms": self.sh_conforms,
             "counts": self.by_severity(),
             "results": [asdict(r) for r in sorted(self.results, key=_result_order)],
         }

@@ -340,3 +340,101 @@ def test_cli_validates_a_plan_spreadsheet_in_place_of_the_entries(tmp_path, caps
     )
     left = set(Path(tempfile.gettempdir()).glob("kgraph-entries-*")) - temporary
     assert not left, "the temporary entries file is removed"
+
+
+# ---------------------------------------------------------------------------
+# sh:conforms as SHACL defines it (§3.6.1): true iff there are no results at all
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def warnings_only():
+    """The fixture validated with its one Violation shape lowered to a Warning: the
+    data passes the gate ("no Violation") and yet has results."""
+    sources = [
+        Source(PROJECT_ROOT / "ontology" / "kgo.ttl", ox.RdfFormat.TURTLE,
+               graph_iri(BASE, "ontology")),
+        Source(FIXTURES / "plan.ttl", ox.RdfFormat.TURTLE, graph_iri(BASE, "plan")),
+        Source(FIXTURES / "entries.ttl", ox.RdfFormat.TURTLE, graph_iri(BASE, "entries")),
+    ]
+    quads = parse_sources(sources, BASE)
+    shapes = load_shapes([FIXTURES / "shapes.ttl"])
+    for shape, _, _ in list(shapes.triples((None, SH.severity, SH.Violation))):
+        shapes.set((shape, SH.severity, SH.Warning))
+    no_severity = set(shapes.subjects(SH.path, None)) - set(shapes.subjects(SH.severity, None))
+    for shape in no_severity:  # a property shape without sh:severity reports Violations
+        shapes.add((shape, SH.severity, SH.Warning))
+    report = validate_quads(quads, shapes)
+    return quads, shapes, report
+
+
+def test_warnings_only_pass_the_gate_but_do_not_conform_in_shacl(warnings_only):
+    _, _, report = warnings_only
+    assert report.count("Violation") == 0 and report.count("Warning") >= 4
+    assert report.conforms is True  # the gate's rule and the human verdict
+    assert report.sh_conforms is False  # SHACL's
+    assert report.to_json()["sh_conforms"] is False
+
+
+def test_every_rdf_rendering_says_sh_conforms_false_beside_results(warnings_only):
+    _, _, report = warnings_only
+    for rendered in (render(report, "turtle"), render(Report(report.results), "turtle"),
+                     render(report.capped(1), "turtle")):
+        graph = rdflib.Graph().parse(data=rendered, format="turtle")
+        (root,) = graph.subjects(rdflib.RDF.type, SH.ValidationReport)
+        assert list(graph.objects(root, SH.conforms)) == [rdflib.Literal(False)]
+        assert list(graph.objects(root, SH.result))
+    data = json.loads(render(report, "json"))
+    assert data["conforms"] is True and data["sh_conforms"] is False
+
+
+def test_a_report_without_results_conforms_in_shacl():
+    report = Report([])
+    assert report.sh_conforms and report.conforms
+    graph = rdflib.Graph().parse(data=render(report, "turtle"), format="turtle")
+    (root,) = graph.subjects(rdflib.RDF.type, SH.ValidationReport)
+    assert graph.value(root, SH.conforms) == rdflib.Literal(True)
+    assert report.capped(0).sh_conforms
+    assert not Report([], omitted={"Info": 1}).sh_conforms
+
+
+@pytest.mark.parametrize("engine", ["pyshacl", "turbo"])
+def test_sh_conforms_agrees_with_shacl_engines_run_as_the_standard_says(warnings_only, engine):
+    """pySHACL and pyshacl-turbo (a separate Rust engine) without ``allow_warnings``
+    (pySHACL's extension) give SHACL's verdict: the report's ``sh:conforms``."""
+    from kgraph.dataset import to_rdflib
+
+    quads, shapes, report = warnings_only
+    if engine == "turbo":
+        turbo = pytest.importorskip("pyshacl_turbo")
+        conforms, graph, _ = turbo.validate(to_rdflib(quads), shacl_graph=shapes,
+                                            advanced=True)
+    else:
+        from pyshacl import validate
+
+        conforms, graph, _ = validate(to_rdflib(quads), shacl_graph=shapes, advanced=True,
+                                      inference="none")
+    assert conforms is False
+    ours = rdflib.Graph().parse(data=render(report, "turtle"), format="turtle")
+    assert ours.value(next(ours.subjects(rdflib.RDF.type, SH.ValidationReport)),
+                      SH.conforms) == rdflib.Literal(conforms)
+    assert len(set(graph.subjects(rdflib.RDF.type, SH.ValidationResult))) == len(report.results)
+
+
+def test_cli_turtle_on_the_shipped_data_follows_shacl():
+    """The shipped data has warnings only: exit 0 (no Violation), and the Turtle report
+    says ``sh:conforms false`` beside its results; JSON says both."""
+    def run(fmt: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "kgraph.cli", "validate", "--format", fmt, "--lang", "en"],
+            capture_output=True, text=True, cwd=PROJECT_ROOT)
+
+    turtle, as_json = run("turtle"), run("json")
+    assert turtle.returncode == 0 and as_json.returncode == 0, turtle.stderr
+    graph = rdflib.Graph().parse(data=turtle.stdout, format="turtle")
+    (root,) = graph.subjects(rdflib.RDF.type, SH.ValidationReport)
+    results = list(graph.objects(root, SH.result))
+    data = json.loads(as_json.stdout)
+    assert len(results) == data["total"] > 0
+    assert graph.value(root, SH.conforms) == rdflib.Literal(False)
+    assert data["conforms"] is True and data["sh_conforms"] is False

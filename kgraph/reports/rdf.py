@@ -1,6 +1,13 @@
 """The report as a SHACL report graph in Turtle.
 
-It is pySHACL's report graph (exact values and property paths), changed in one way:
+Its ``sh:conforms`` follows SHACL (§3.6.1): true iff the report has no result of any
+severity.  pySHACL, run with ``allow_warnings`` (its own extension, so that warnings
+do not fail the publish gate), says ``true`` beside warnings; the graph is corrected
+here, so that every RDF report (``kgraph validate --format turtle``, ``/validation``,
+a refused SPARQL Update) follows the standard.  The human verdict and the gate keep
+their rule, "no Violation" (:attr:`kgraph.validation.Report.conforms`).
+
+It is pySHACL's report graph (exact values and property paths), changed in one more way:
 ``sh:sourceShape`` names the *named* shape.  For a property shape, which pySHACL
 gives as a blank node, that is the node shape holding it (``sh:resultPath`` says
 which property).  The focus nodes' labels are added so the graph reads on its
@@ -29,6 +36,11 @@ def report_graph(report: Report, labels: Labels) -> rdflib.Graph:
     graph = _from_pyshacl(report) if report.turtle else None
     if graph is None:
         graph = _from_results(report)
+    conforms = rdflib.Literal(report.sh_conforms)
+    roots = set(graph.subjects(RDF.type, SH.ValidationReport)) or {rdflib.BNode()}
+    for root in roots:
+        graph.add((root, RDF.type, SH.ValidationReport))
+        graph.set((root, SH.conforms, conforms))
     for prefix in ("sh", "kgo", "kgs", "rdfs", "xsd", "rdf"):
         graph.bind(prefix, PREFIXES[prefix])
     focus_nodes = {
@@ -104,7 +116,7 @@ def _from_results(report: Report) -> rdflib.Graph:
     graph = rdflib.Graph()
     root = rdflib.BNode()
     graph.add((root, RDF.type, SH.ValidationReport))
-    graph.add((root, SH.conforms, rdflib.Literal(report.conforms)))
+    graph.add((root, SH.conforms, rdflib.Literal(report.sh_conforms)))
     for r in report.results:
         graph.add((root, SH.result, _result_node(graph, r)))
     return graph

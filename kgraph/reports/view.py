@@ -65,11 +65,14 @@ class ShapeCount:
 @dataclass
 class ReportView:
     lang: str
+    #: No Violation (the publish gate's rule and the human verdict).
     conforms: bool
     counts: dict[str, int]
     total: int
     groups: list[FocusGroup]
     shapes: list[ShapeCount]
+    #: SHACL's ``sh:conforms``: no result of any severity (SHACL §3.6.1).
+    sh_conforms: bool = True
 
     @property
     def verdict(self) -> str:
@@ -79,6 +82,7 @@ class ReportView:
         """Plain data for ``--format json`` and ``POST /validation``."""
         return {
             "conforms": self.conforms,
+            "sh_conforms": self.sh_conforms,
             "lang": self.lang,
             "counts": self.counts,
             "total": self.total,
@@ -128,6 +132,7 @@ def build_view(report: Report, labels: Labels, lang: str, link: Linker | None = 
     return ReportView(
         lang=lang,
         conforms=report.conforms,
+        sh_conforms=report.sh_conforms,
         counts=report.by_severity(),
         total=len(report.results),
         groups=ordered,
