@@ -1,4 +1,5 @@
-"""Dumps: content, streaming, ETag / Last-Modified, conditional GET and HEAD."""
+"""Dumps: content, files written once per version with their size and SHA-256, ETag /
+Last-Modified, ranges, conditional GET and HEAD."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def test_nquads_dump_is_every_quad(app, client):
     response = client.get(NQ)
     assert response.status_code == 200
     assert response.mimetype == "application/gzip"
-    assert response.headers["Content-Disposition"] == 'attachment; filename="kgraph.nq.gz"'
+    assert response.headers["Content-Disposition"] == "attachment; filename=kgraph.nq.gz"
     quads = set(ox.parse(gzip.decompress(response.data), format=ox.RdfFormat.N_QUADS))
     assert quads == set(store_of(app))
 
@@ -48,11 +49,31 @@ def test_turtle_dump_is_the_union_of_the_graphs(app, client):
     assert {ox.Triple(t.subject, t.predicate, t.object) for t in triples} == expected
 
 
-def test_dumps_are_streamed(client):
-    response = client.get(NQ, buffered=False)
-    assert response.is_streamed
-    assert "Content-Length" not in response.headers
-    response.close()
+def test_dumps_have_their_length_and_checksum(app, client):
+    """A dump is a file: its Content-Length, and the size, statement count and SHA-256
+    that the dumps page and the catalogue state, are those of the bytes served."""
+    import hashlib
+
+    catalog = client.get("/catalog", headers={"Accept": "application/n-triples"}).get_data(
+        as_text=True)
+    page = client.get("/dumps/").get_data(as_text=True)
+    for path, statements in ((NQ, len(store_of(app))),
+                             (TTL, len({q.triple for q in store_of(app)}))):
+        response = client.get(path)
+        body = response.get_data()
+        assert int(response.headers["Content-Length"]) == len(body)
+        digest = hashlib.sha256(body).hexdigest()
+        assert response.headers["ETag"] == f'"{digest[:32]}"'  # strong: these very bytes
+        assert f'"{digest}"^^<http://www.w3.org/2001/XMLSchema#hexBinary>' in catalog
+        assert f'"{len(body)}"^^<http://www.w3.org/2001/XMLSchema#nonNegativeInteger>' in catalog
+        assert f'"{statements}"^^<http://www.w3.org/2001/XMLSchema#integer>' in catalog
+        assert digest in page and f"{len(body):,}" in page and f"{statements:,}" in page
+
+
+def test_a_range_of_a_dump(client):
+    whole = client.get(NQ).get_data()
+    part = client.get(NQ, headers={"Range": "bytes=10-19"})
+    assert part.status_code == 206 and part.get_data() == whole[10:20]
 
 
 @pytest.mark.parametrize("dump", dumps.DUMPS, ids=lambda d: d.key)
@@ -74,7 +95,7 @@ def test_batches_concatenate_to_the_whole_dump(app, monkeypatch, dump):
 def test_etag_and_last_modified(client):
     response = client.get(NQ)
     etag, weak = response.get_etag()
-    assert etag and weak
+    assert etag and not weak  # the file's own SHA-256
     assert response.last_modified is not None
     assert client.get(TTL).get_etag()[0] != etag  # one tag per dump
 
@@ -113,19 +134,28 @@ def test_head_has_the_get_headers_and_no_body(client):
     assert conditional.status_code == 304
 
 
-def test_head_and_304_never_serialise_the_data(client, monkeypatch):
+def test_a_dump_is_written_once_per_version(app, monkeypatch):
+    """HEAD, 304s and later GETs read the file written the first time; another
+    process serving the same snapshot finds it too."""
+    from kgraph.web import create_app
+    from kgraph.web.state import AppState
+
+    state = app.extensions["kgraph"]
+    client = app.test_client()
+    client.get(NQ)  # written (if it was not yet)
     started = []
 
-    def spy(store, dump):
+    def spy(store, dump, counted=None):
         started.append(dump.key)
         yield b""
 
     monkeypatch.setattr(dumps, "serialized_chunks", spy)
     etag = client.head(NQ).headers["ETag"]
-    client.get(NQ, headers={"If-None-Match": etag})
+    assert client.get(NQ, headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(NQ).status_code == 200
+    other_process = create_app(state.config, AppState.local(state.config, state.store_root))
+    assert other_process.test_client().head(NQ).headers["ETag"] == etag
     assert started == []
-    client.get(NQ)
-    assert started == ["nquads"]
 
 
 def test_unknown_dump_is_404(client):
@@ -133,17 +163,16 @@ def test_unknown_dump_is_404(client):
 
 
 def test_one_snapshot_one_etag_a_new_publication_another(app):
-    """Every process serving a snapshot gives it the same ETag; publishing anything
-    (even the same data again) makes a new snapshot with a new one."""
+    """Every process serving a snapshot gives it the same ETag (the file's SHA-256);
+    a publication that changes the data gives another, and the old file is removed
+    once its snapshot is gone."""
     from kgraph.snapshots import SnapshotStore
-    from kgraph.web import create_app
-    from kgraph.web.state import AppState
 
     state = app.extensions["kgraph"]
     first = app.test_client().get(NQ).headers["ETag"]
-    other_process = create_app(state.config, AppState.local(state.config, state.store_root))
-    assert other_process.test_client().get(NQ).headers["ETag"] == first
-    SnapshotStore(state.store_root).publish_quads(list(store_of(app)), label="again")
+    extra = ox.Quad(ox.NamedNode("http://example.org/x"), ox.NamedNode("http://example.org/p"),
+                    ox.Literal("x"), ox.NamedNode("http://example.org/g"))
+    SnapshotStore(state.store_root).publish_quads([*store_of(app), extra], label="changed")
     assert app.test_client().get(NQ).headers["ETag"] != first
 
 

@@ -67,8 +67,8 @@ def request_tag(data_version: str) -> str:
 
 
 def _answer_unchanged() -> Response | None:
-    if not _taggable() or not request.if_none_match:
-        return None
+    if not _taggable() or not request.if_none_match or request.if_none_match.star_tag:
+        return None  # "*" matches whatever the answer is: the answer decides
     version = _version()
     if version is None:
         return None

@@ -27,7 +27,7 @@ from ..http.language import get_lang
 from ..http.pages import html_page
 from ..state import AppState, current_state
 from . import rdfmedia
-from .dumps import DUMPS, data_version
+from .dumps import DUMPS, built, data_version
 from .labels import RDF_TYPE, RDFS_LABEL, Labeller, pick
 
 bp = Blueprint("catalog", __name__)
@@ -40,6 +40,7 @@ FOAF = P["foaf"]
 SKOS = P["skos"]
 XSD = P["xsd"]
 VCARD = "http://www.w3.org/2006/vcard/ns#"
+SPDX = "http://spdx.org/rdf/terms#"
 EU = "http://publications.europa.eu/resource/authority/"
 ADMS_LOCAL_AUTHORITY = "http://purl.org/adms/publishertype/LocalAuthority"
 SPARQL_PROTOCOL = "https://www.w3.org/TR/sparql11-protocol/"
@@ -282,7 +283,7 @@ def void_triples(state: AppState) -> list[ox.Triple]:
         add(ds, VOID + "vocabulary", N(vocabulary))
     for root in _instances(store, KGO + "ClimateActionPlan", uri_space(state)):
         add(ds, VOID + "rootResource", N(root))
-    for example in _instances(store, KGO + "PlanEntry", uri_space(state))[:3]:
+    for example in example_resources(store, uri_space(state)):
         add(ds, VOID + "exampleResource", N(example))
     for cls, n in stats.classes:
         part = N(f"{where.void}#class-{_fragment(cls)}")
@@ -295,6 +296,21 @@ def void_triples(state: AppState) -> list[ox.Triple]:
         add(part, VOID + "property", N(prop))
         add(part, VOID + "triples", lit(n, XSD + "integer"))
     return out
+
+
+def example_resources(store: ox.Store, space: str, n: int = 3) -> list[str]:
+    """Plan entries described in full: with activities, not known only from a
+    reference (``kgo:describedElsewhere``); the first ``n`` by number."""
+    described: list[str] = []
+    for entry in _instances(store, KGO + "PlanEntry", space):
+        node = N(entry)
+        if any(store.quads_for_pattern(node, N(KGO + "describedElsewhere"), None)):
+            continue
+        if any(store.quads_for_pattern(node, N(KGO + "activity"), None)):
+            described.append(entry)
+        if len(described) == n:
+            break
+    return described
 
 
 def _instances(store: ox.Store, cls: str, space: str) -> list[str]:
@@ -382,6 +398,8 @@ def dcat_triples(state: AppState) -> list[ox.Triple]:
     for publisher in publishers:
         _agent(store, add, typ, publisher)
     add(ds, DCT + "modified", modified)
+    if not _objects(store, dataset, DCT + "identifier"):
+        add(ds, DCT + "identifier", lit(dataset))  # its IRI is its identifier
     add(ds, DCAT + "landingPage", N(where.home))
     typ(where.home, FOAF + "Document")
 
@@ -398,6 +416,15 @@ def dcat_triples(state: AppState) -> list[ox.Triple]:
             lit(f"The whole dataset as gzip-compressed {dump.label}, {graphs_en}.", lang="en"))
         add(dist, DCT + "description",
             lit(f"データセット全体をgzip圧縮した{dump.label}（{graphs_ja}）。", lang="ja"))
+        file = built(state, dump)
+        add(dist, DCAT + "byteSize", lit(file.size, XSD + "nonNegativeInteger"))
+        checksum = N(f"{dist}-sha256")
+        add(dist, SPDX + "checksum", checksum)
+        typ(checksum, SPDX + "Checksum")
+        add(checksum, SPDX + "algorithm", N(SPDX + "checksumAlgorithm_sha256"))
+        typ(SPDX + "checksumAlgorithm_sha256", SPDX + "ChecksumAlgorithm")
+        add(checksum, SPDX + "checksumValue", lit(file.sha256, XSD + "hexBinary"))
+        add(dist, VOID + "triples", lit(file.statements, XSD + "integer"))
         add(dist, DCAT + "accessURL", N(where.dump(dump)))
         add(dist, DCAT + "downloadURL", N(where.dump(dump)))
         add(dist, DCAT + "mediaType", N(dump.iana_media_type))
