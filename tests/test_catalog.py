@@ -297,3 +297,14 @@ def test_catalog_of_data_without_a_dataset_description_invents_no_publisher():
     catalog = rdflib.Graph().parse(data=data, format="turtle")
     assert validate(catalog, shapes_graph("dcat-ap-SHACL.ttl")) == [
         ("Violation", base + "catalog", str(DCTERMS.publisher))]
+
+
+def test_void_example_resources_are_described_in_full(void, dump):
+    """Harvesters show void:exampleResource to people: each is an entry the data
+    describes (with activities), never a stub known only from a reference."""
+    examples = set(void.objects(None, VOID.exampleResource))
+    assert len(examples) == 3
+    for example in examples:
+        assert (example, RDF.type, KGO.PlanEntry) in dump
+        assert (example, KGO.describedElsewhere, None) not in dump
+        assert (example, KGO.activity, None) in dump
