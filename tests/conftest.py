@@ -6,7 +6,10 @@ once per test session on a free loopback port (see ``tests/support/server.py``).
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -24,6 +27,11 @@ TEST_LANGUAGE = "en"
 # a test gives one (tests/test_language_default.py).
 if not any(os.environ.get(name) for name in ("LC_ALL", "LC_MESSAGES", "LANG")):
     os.environ["LANG"] = "C.UTF-8"
+# Each run has its own cache directory (never the developer's ~/.cache/kgraph), removed
+# at the end; the servers and sandboxes the tests start inherit it.
+_RUN_CACHE = tempfile.mkdtemp(prefix="kgraph-test-cache-")
+os.environ["KGRAPH_CACHE_DIR"] = _RUN_CACHE
+atexit.register(shutil.rmtree, _RUN_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True, scope="session")
