@@ -10,6 +10,12 @@ the Turtle dump: the two graphs must be isomorphic.
 The server runs with its default base (``http://localhost:8000/``) on another port,
 so the crawler also checks that the base is mapped onto whatever host serves it: it
 learns the base from the ``rel="canonical"`` link of what it fetches.
+
+``/`` answers the crawler (which prefers Turtle) with the dataset's description, which
+links the named graphs and the lists to browse by (``hydra:Collection``); the lists
+are not data, so the reconstruction leaves them out.  Every IRI of our namespace in
+the N-Quads dump (subjects, objects and graph names) must dereference: the crawler
+reached it, or it answers 200 or 303 when asked.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from rdflib.namespace import RDF
 pytestmark = pytest.mark.server
 
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+HYDRA = rdflib.Namespace("http://www.w3.org/ns/hydra/core#")
 ACCEPT = (
     "text/turtle, application/ld+json;q=0.9, application/rdf+xml;q=0.8, "
     "text/html;q=0.5, application/xml;q=0.4, */*;q=0.1"
@@ -98,6 +105,8 @@ def crawl(root: str) -> Crawl:
     queue: deque[str] = deque([root])
     seen: set[str] = {root}
     pending_iris: set[str] = set()
+    for sitemap in robots.site_maps() or []:  # as harvesters do
+        pending_iris.add(sitemap)
 
     def enqueue(url: str | None) -> None:
         if url is None:
@@ -129,7 +138,7 @@ def crawl(root: str) -> Crawl:
             result.documents[url] = (canonical, graph)
             if canonical and result.base is None:
                 path = urlsplit(url).path.lstrip("/")
-                if path and canonical.endswith(path):
+                if canonical.endswith(path) and not urlsplit(url).query:
                     result.base = canonical[: len(canonical) - len(path)]
                     for iri in pending_iris:
                         enqueue(result.local(iri))
@@ -150,6 +159,13 @@ def crawl(root: str) -> Crawl:
     return result
 
 
+def is_list(canonical: str, graph: rdflib.Graph) -> bool:
+    """Whether a document is a list to browse by (a page of a ``hydra:Collection``)."""
+    node = rdflib.URIRef(canonical)
+    return bool({HYDRA.Collection, HYDRA.PartialCollectionView}
+                & set(graph.objects(node, RDF.type)))
+
+
 def reconstruct(result: Crawl) -> rdflib.Graph:
     """The union of the descriptions of the dataset's resources and vocabularies."""
     assert result.void is not None, "the crawler never found a VoID description"
@@ -158,7 +174,8 @@ def reconstruct(result: Crawl) -> rdflib.Graph:
     assert spaces, "the VoID description gives no void:uriSpace"
     union = rdflib.Graph()
     for canonical, graph in result.documents.values():
-        if canonical and (canonical.startswith(tuple(spaces)) or canonical in vocabularies):
+        if canonical and (canonical.startswith(tuple(spaces)) or canonical in vocabularies) \
+                and not is_list(canonical, graph):
             union += graph
     return union
 
@@ -192,7 +209,8 @@ def test_crawl_reconstructs_the_dump(server: str, crawled: Crawl) -> None:
 
 def test_crawler_found_every_resource_and_no_error(server: str, crawled: Crawl) -> None:
     space = next(str(o) for o in crawled.void.objects(None, VOID.uriSpace))
-    resources = {c for c, _ in crawled.documents.values() if c and c.startswith(space)}
+    resources = {c for c, g in crawled.documents.values()
+                 if c and c.startswith(space) and not is_list(c, g)}
     entities = int(next(crawled.void.objects(None, VOID.entities)))
     assert len(resources) == entities
     assert crawled.base is not None and space.startswith(crawled.base)
@@ -207,3 +225,35 @@ def test_crawler_honoured_robots_and_did_not_read_dumps(crawled: Crawl) -> None:
     assert not any(urlsplit(u).path.startswith("/sparql") for u in crawled.statuses)
     dumps = [u for u in crawled.statuses if u.endswith(".gz")]
     assert dumps and all(crawled.skipped[u] == "application/gzip" for u in dumps)
+
+
+def _nquads(crawled: Crawl) -> rdflib.Dataset:
+    dumps = [str(o) for o in crawled.void.objects(None, VOID.dataDump)]
+    nquads = [d for d in dumps if d.endswith(".nq.gz")]
+    assert nquads, f"no N-Quads dump among {dumps}"
+    response = requests.get(crawled.local(nquads[0]), timeout=60)
+    response.raise_for_status()
+    return rdflib.Dataset().parse(data=gzip.decompress(response.content), format="nquads")
+
+
+def test_every_iri_of_our_namespace_in_the_dump_dereferences(crawled: Crawl) -> None:
+    dataset = _nquads(crawled)
+    ours: set[str] = set()
+    for s, _, o, g in dataset.quads((None, None, None, None)):
+        for term in (s, o, g):
+            if isinstance(term, rdflib.URIRef) and str(term).startswith(crawled.base):
+                ours.add(str(term))
+    graphs = {str(g) for _, _, _, g in dataset.quads((None, None, None, None))}
+    assert graphs and graphs <= ours, "every graph name is in our namespace"
+    failures = {}
+    for iri in sorted(ours):
+        url = _normalise(crawled.local(iri))
+        status = crawled.statuses.get(url)
+        if status is None:  # not linked from anything the crawler read: ask for it
+            status = requests.get(url, headers={"Accept": ACCEPT}, timeout=60,
+                                  allow_redirects=False).status_code
+        if status not in (200, 303):
+            failures[iri] = status
+    assert not failures, failures
+    # The named graphs are reached by following links from / (not only when asked).
+    assert all(crawled.statuses.get(crawled.local(g)) == 200 for g in graphs)

@@ -155,7 +155,8 @@ def test_unknown_format_parameter_is_a_client_error(client):
     "/id/plan/kawasaki-2022/entry/999",
     "/id/nothing",
     f"/{ENTRY}.docx",
-    f"/{ENTRY}/",
+    "/id/plan/kawasaki-2022/entry/999/",  # a directory nothing lies under
+    "/id/nothing/",
     "/id/%E3%81%82",
     "/id/plan/kawasaki-2022/entry/055.ttl.ttl",
 ])

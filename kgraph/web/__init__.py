@@ -27,6 +27,8 @@ BLUEPRINTS: tuple[str, ...] = (
     "pages.health",
     "http.language",
     "pages.linkeddata",
+    "pages.browse",
+    "pages.graphs",
     "sparql.protocol",
     "pages.catalog",
     "pages.dumps",

@@ -5,7 +5,9 @@ path ``P`` names the IRI ``base + P``.  ``Accept`` decides the form (HTML for
 browsers; Turtle, JSON-LD, RDF/XML or N-Triples for programs), as do a ``format``
 parameter and a file suffix (``/id/plan/kawasaki-2022.ttl``).  Every answer says
 ``Vary: Accept`` and links each other form with ``rel="alternate"``.  An IRI the
-data does not mention gets a 404 page (HTML or plain text, by ``Accept``).
+data does not mention gets a 404 page (HTML or plain text, by ``Accept``); a path
+ending in ``/`` that names no resource is a list of what lies below it
+(:mod:`kgraph.web.pages.browse`).
 """
 
 from __future__ import annotations
@@ -74,6 +76,10 @@ def resource(rest: str) -> Response:
     store = state.reader()
     resolved = _resolve(store, state.config.base + INSTANCE_ROOT, rest)
     if resolved is None:
+        if rest.endswith("/"):  # a directory of the URI space: the list of what is in it
+            from .browse import directory
+
+            return directory(rest)
         raise NotFound()
     iri, path, suffix = resolved
     page = f"{request.script_root}/{INSTANCE_ROOT}{path}"
@@ -88,12 +94,15 @@ def resource(rest: str) -> Response:
     if desc is None:  # pragma: no cover - _resolve found it in the same store
         raise NotFound()
     if media == rdfmedia.HTML:
+        from .browse import list_of
+
         labeller = Labeller(store)
         view = build_view(store, desc, get_lang(), local_href, labeller)
         response = html_page(
             "resource.html",
             view=view,
             canonical=iri,
+            listed_in=list_of(iri),
             formats=[
                 {"label": m.label, "media_type": m.media_type, "href": f"{page}.{m.suffix}"}
                 for m in rdfmedia.RDF_MEDIA

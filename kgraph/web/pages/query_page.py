@@ -10,6 +10,10 @@ page is a plain text box driven by the same script.
 
 ``/query?query=…`` opens the page with a query (the shareable link), and
 ``/query?example=NAME`` with an example from ``queries/``.
+
+``/sparql`` opened by a browser (``Accept`` preferring ``text/html``, no query) shows
+this page too, as Fuseki and Oxigraph do; programs asking for RDF there still get
+the Service Description (:func:`wants_endpoint_page`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from werkzeug.exceptions import NotFound
 
 from ...examples import Example, ExampleError, find_example, load_examples
 from ...iris import INSTANCE_ROOT, KGO, KGS, ONTOLOGY_IRI, PREFIXES, SHAPES_IRI
+from ..http import conneg
 from ..http.language import get_lang
 from ..http.pages import html_page
 from ..state import current_state
@@ -75,6 +80,32 @@ def query_page() -> Response:
         prefixes=PREFIXES,
         endpoint=root + ENDPOINT_PATH,
     )
+
+
+def wants_endpoint_page() -> bool:
+    """Whether a request to the endpoint without a query is a person's browser.
+
+    ``?format=html`` says so; otherwise ``Accept`` must prefer HTML to every RDF form
+    (``*/*`` or no ``Accept`` is a program: it gets the Service Description).
+    """
+    fmt = request.args.get("format")
+    if fmt:
+        return fmt.strip().lower() in ("html", conneg.HTML)
+    if not request.accept_mimetypes:
+        return False
+    try:
+        return conneg.choose(request.accept_mimetypes, [*conneg.RDF_TYPES, conneg.HTML]) \
+            == conneg.HTML
+    except conneg.NotAcceptable:
+        return False
+
+
+def endpoint_page() -> Response:
+    """The query page, answered at the endpoint's own address (``Vary: Accept``)."""
+    response = query_page()
+    response.vary.add("Accept")
+    response.headers["Link"] = f'<{request.script_root}/query>; rel="alternate"; type="text/html"'
+    return response
 
 
 def _initial_query(examples: list[Example]) -> tuple[str, str | None]:

@@ -308,6 +308,10 @@ def endpoint() -> Response:
         from .graphstore import serve_graph
 
         return serve_graph(operation.params)
+    from ..pages.query_page import endpoint_page, wants_endpoint_page
+
+    if wants_endpoint_page():  # a browser: the query page, not the description
+        return endpoint_page()
     from .service_description import describe
 
     return describe()
