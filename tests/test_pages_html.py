@@ -3,7 +3,8 @@
 * Every resource page of the shipped data, in Japanese and in English, parses with
   html5lib's strict parser; its title and heading are the resource's label in that
   language, and its property names are the ontology's labels in that language.
-* The other pages (landing, catalogue, VoID, ontology, shapes, downloads, 404) too.
+* The other pages (landing, catalogue, VoID, ontology, shapes, downloads, 404, the
+  lists, the named graphs, the query page at ``/sparql``) too.
 * A literal containing ``<script>`` (fixture) is rendered as text, and the embedded
   JSON-LD cannot be closed by it.
 * The language switch sticks (query parameter, then cookie); pages run no script.
@@ -92,7 +93,9 @@ def test_property_names_are_the_ontology_labels(real_app):
 
 
 PAGES = ["/", "/catalog", "/.well-known/void", "/ontology", "/shapes", "/dumps/",
-         "/id/no-such-thing", "/not-a-page"]
+         "/id/no-such-thing", "/not-a-page", "/id/", "/id/org/",
+         "/id/plan/kawasaki-2022/entry/", "/class/", "/class/kgo:PlanEntry", "/graph/",
+         "/graph/entries", "/sparql"]
 
 
 @pytest.mark.parametrize("path", PAGES)
