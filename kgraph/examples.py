@@ -7,9 +7,12 @@ Each file opens with comment lines that name it in both languages::
     # description@ja: …
     # description@en: …
 
-and then the query.  The file name without ``.rq`` is the example's name (what
-``kgraph query --example NAME`` and ``/query?example=NAME`` take).  Queries use the
-prefixes of :data:`kgraph.iris.PREFIXES`, which the endpoint and the CLI predeclare.
+and then the query, which declares every prefix it uses (``PREFIX kgo: <…>``), so
+that the file runs as it is in any SPARQL tool (YASGUI, Fuseki, Comunica, rdflib),
+none of which knows the prefixes kgraph's endpoint and CLI predeclare
+(:data:`kgraph.iris.PREFIXES`; ``tests/test_portable_queries.py`` checks every file).
+The file name without ``.rq`` is the example's name (what ``kgraph query --example
+NAME`` and ``/query?example=NAME`` take); the query page shows the file as it is.
 """
 
 from __future__ import annotations
