@@ -23,6 +23,7 @@ COMMANDS = (
     "export_table",
     "import_table",
     "diff",
+    "staff_token",
 )
 
 EXIT_OK, EXIT_NONCONFORMANT, EXIT_ERROR = 0, 1, 2

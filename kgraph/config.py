@@ -105,6 +105,10 @@ class Config:
     update_token: str | None = setting(
         None, "operator token for SPARQL Update (Authorization: Bearer …); unset: updates "
         "are off. Environment only, so that it never shows in a process list", flag=False)
+    staff_tokens: str | None = setting(
+        None, "file of named staff tokens for the staff area (/staff), one line per person, "
+        "made by `kgraph staff-token NAME` (hashed; docs/staff.md); the operator token "
+        "signs in too", metavar="FILE")
     cache_dir: str | None = setting(
         None, "where validation reports are cached by content hash (default: "
         "$XDG_CACHE_HOME/kgraph or ~/.cache/kgraph)", flag=False)

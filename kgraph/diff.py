@@ -4,12 +4,18 @@ A reviewer reads "entry 055: overview (ja) changed: 「…進めます。」 →
 not two lists of triples.  Resources are named by their kind and number or label
 (an activity as "activity 2 of entry 055"), properties by their ontology label,
 values by their labels; the JSON form keeps the IRIs and the full texts.
+
+:func:`diff_datasets` compares two whole datasets (the published data and a
+candidate) over the named graphs that differ: ``kgraph import-table``, ``kgraph
+diff``, the staff area and the publication history all show this one diff, as
+text (:func:`render_text`) or JSON (:meth:`Diff.to_json`, read back by
+:meth:`Diff.from_json` for pages).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import pyoxigraph as ox
@@ -17,7 +23,7 @@ import pyoxigraph as ox
 from .iris import KGO
 from .labels import LABEL_PREDICATES, term_label
 from .messages import text
-from .reports.labels import Labels
+from .reports.labels import Labels, labels_from_quads
 from .terms import compact
 
 ACTIVITY, SUB_ACTIVITY = KGO + "activity", KGO + "subActivity"
@@ -82,6 +88,43 @@ class Diff:
             },
             "resources": [asdict(r) for r in self.resources],
         }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Diff:
+        """A diff from :meth:`to_json` (a sandbox's answer, a history record): read
+        as plain data, field by field."""
+
+        def value(v: dict) -> Value:
+            return Value(str(v["text"]), str(v["term"]),
+                         None if v.get("lang") is None else str(v["lang"]))
+
+        resources = []
+        for r in data.get("resources", []):
+            changes = [
+                PropertyChange(
+                    str(c["property"]), str(c["label"]),
+                    None if c.get("lang") is None else str(c["lang"]),
+                    [value(v) for v in c.get("added", [])],
+                    [value(v) for v in c.get("removed", [])],
+                    [(value(a), value(b)) for a, b in c.get("changed", [])],
+                )
+                for c in r.get("changes", [])
+            ]
+            status = str(r["status"])
+            if status not in ("added", "removed", "changed"):
+                raise ValueError(f"unknown status {status!r}")
+            resources.append(ResourceChange(str(r["iri"]), str(r["name"]), status, changes))
+        summary = data.get("summary", {})
+        return cls(str(data.get("lang", "en")), resources,
+                   int(summary.get("statements_added", 0)),
+                   int(summary.get("statements_removed", 0)))
+
+    def summary_line(self) -> str:
+        """One line: how many resources differ, and the statements added and removed."""
+        if self.empty:
+            return word("none", self.lang)
+        return word("summary", self.lang, total=len(self.resources), plus=self.added,
+                    minus=self.removed, **self.counts())
 
 
 class _Namer:
@@ -163,6 +206,32 @@ def diff_triples(
             change.changes += _property_changes(predicate, by_subject[iri][predicate], namer)
         resources.append(change)
     return Diff(lang, resources, len(added), len(removed))
+
+
+def diff_datasets(
+    old: Sequence[ox.Quad], new: Sequence[ox.Quad], langs: Sequence[str] = ("ja", "en"),
+    *, skip: Iterable[str] = (), labels: Labels | None = None,
+) -> dict[str, Diff]:
+    """What changes from dataset ``old`` to ``new``, per language: the triples of
+    the named graphs whose quads differ (graphs named in ``skip`` left out), named
+    with the labels of both datasets."""
+    skipped = {ox.NamedNode(g) for g in skip}
+    old_set = {q for q in old if q.graph_name not in skipped}
+    new_set = {q for q in new if q.graph_name not in skipped}
+    changed = {q.graph_name for q in old_set ^ new_set}
+    old_triples = [q.triple for q in old_set if q.graph_name in changed]
+    new_triples = [q.triple for q in new_set if q.graph_name in changed]
+    if labels is None:
+        labels = labels_from_quads(old).merge(labels_from_quads(new))
+    return {lang: diff_triples(old_triples, new_triples, labels, lang) for lang in langs}
+
+
+def statements_changed(old: Sequence[ox.Quad], new: Sequence[ox.Quad],
+                       skip: Iterable[str] = ()) -> int:
+    """How many quads one dataset has that the other has not (graphs in ``skip``
+    left out): what a diff would have to list."""
+    skipped = {ox.NamedNode(g) for g in skip}
+    return sum(1 for q in set(old) ^ set(new) if q.graph_name not in skipped)
 
 
 def _natural(text: str) -> list:
@@ -264,16 +333,6 @@ def render_text(diff: Diff) -> str:
                 lines.append(f"  {prop} {word('removed', lang)}: {_shown(value)}")
             for value in change.added:
                 lines.append(f"  {prop} {word('added', lang)}: {_shown(value)}")
-    counts = diff.counts()
     lines.append("")
-    lines.append(
-        word(
-            "summary",
-            lang,
-            total=len(diff.resources),
-            plus=diff.added,
-            minus=diff.removed,
-            **counts,
-        )
-    )
+    lines.append(diff.summary_line())
     return "\n".join(lines) + "\n"

@@ -9,6 +9,9 @@ Every flow that changes or checks the data goes through here, once:
 ``POST /validation``             :func:`with_upload` → :func:`validate` (in a sandbox)
 SPARQL Update                    :func:`after_update` → :func:`validate` → :func:`publish`
                                  (in a sandbox)
+staff area: upload, publish      :func:`with_upload` → :func:`validate` → :func:`publish`
+                                 (in a sandbox, :mod:`kgraph.staff.publishing`)
+staff area: restore              :func:`from_snapshot` → :func:`validate` → :func:`publish`
 ===============================  =============================================
 
 A **candidate** is a whole dataset as it would be served.  **Validation** is the
@@ -19,7 +22,9 @@ happens under the store's writer lock (:func:`writing`), only for a conforming
 candidate, and atomically (:mod:`kgraph.snapshots`): what is served is the old
 dataset or the new one, never a mix.  A candidate made from a snapshot that is no
 longer current is refused (:class:`Conflict`), so that nobody publishes over a
-change they have not seen.
+change they have not seen.  Every publication is recorded once, here
+(:mod:`kgraph.staff.provenance`): who made it, when, why, what it replaced and what
+changed, as PROV-O in the graph ``graph/publications`` and in the store's history.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from .config import Config
 from .dataset import SourceError, parse_sources
 from .snapshots import SnapshotStore
 from .sources import Source, config_sources
+from .staff import provenance
+from .staff.provenance import Agent
 from .validation import Report
 from .validation_units import holds_plan, validate_dataset
 
@@ -60,6 +67,8 @@ class Candidate:
     label: str = ""
     #: The snapshot it was made from (``None``: from files, or nothing published).
     based_on: str | None = None
+    #: The base of its instance IRIs (where its publication is recorded).
+    base: str | None = None
 
 
 @dataclass
@@ -114,7 +123,7 @@ def from_files(config: Config, sources: list[Source] | None = None,
     """The dataset of files (default: what the config serves)."""
     sources = sources if sources is not None else config_sources(config)
     try:
-        return Candidate(parse_sources(sources, config.base), label)
+        return Candidate(parse_sources(sources, config.base), label, base=config.base)
     except SourceError as error:
         raise Refused(f"cannot parse {error}") from error
 
@@ -131,7 +140,8 @@ def with_upload(config: Config, name: str, data: bytes, published: Published | N
         base_quads, based_on = published.quads(), published.snapshot
     else:
         base_quads, based_on = from_files(config).quads, None
-    return Candidate(candidate_quads(name, data, base_quads, config.base), label, based_on)
+    return Candidate(candidate_quads(name, data, base_quads, config.base), label, based_on,
+                     config.base)
 
 
 def after_update(published: Published, text: str, base: str,
@@ -146,7 +156,22 @@ def after_update(published: Published, text: str, base: str,
         copy.bulk_extend(store.quads_for_pattern(None, None, None, None))
     copy.update(text, base_iri=base, prefixes=prefixes)
     return Candidate(list(copy.quads_for_pattern(None, None, None, None)), "update",
-                     published.snapshot)
+                     published.snapshot, base)
+
+
+def from_snapshot(root: str | Path, name: str, published: Published, base: str,
+                  label: str = "restore") -> Candidate:
+    """The data of an earlier snapshot still kept in the store (a restore): a new
+    candidate like any other, through the same gate.  Raises :class:`Refused` when
+    ``name`` is not a kept snapshot of the history."""
+    snapshots = SnapshotStore(root)
+    kept = {r["id"] for r in snapshots.history() if r.get("kept")}
+    path = snapshots.snapshot(name) if name in kept else None
+    if path is None:
+        raise Refused(f"no publication {name!r} is kept in the history")
+    store = ox.Store.read_only(str(path))
+    return Candidate(list(store.quads_for_pattern(None, None, None, None)), label,
+                     published.snapshot, base)
 
 
 # ---------------------------------------------------------------------------
@@ -183,32 +208,54 @@ def writing(root: str | Path) -> Iterator[Published]:
         yield Published(str(root))
 
 
-def publish(root: str | Path, checked: Checked, published: Published) -> Path:
-    """Make a conforming candidate the current snapshot (call inside :func:`writing`).
+def publish(root: str | Path, checked: Checked, published: Published, *,
+            agent: Agent | None = None, summary: str | None = None,
+            details: dict | None = None) -> Path:
+    """Make a conforming candidate the current snapshot (call inside :func:`writing`),
+    recording the publication: ``agent`` made it (default: the user at the command
+    line), ``summary`` says why in one line (default: what kind of publication, and
+    how much changed), ``details`` are kept in its history record.
 
     Raises :class:`Refused` for a candidate with a violation and :class:`Conflict`
     when the store moved on since the candidate was made from it."""
     refuse_unless_conforming(checked)
-    based_on = checked.candidate.based_on
+    candidate = checked.candidate
+    based_on = candidate.based_on
     if based_on is not None and published.snapshot != based_on:
         raise Conflict(
             f"the published data changed since this was made from it "
             f"(now {published.snapshot}, then {based_on})"
         )
-    if unchanged(checked.candidate, published):  # nothing to publish: no new snapshot
-        current = SnapshotStore(root).current()
+    snapshots = SnapshotStore(root)
+    if unchanged(candidate, published):  # nothing to publish: no new snapshot
+        current = snapshots.current()
         if current is not None:
             return current
-    return SnapshotStore(root).publish_quads(checked.quads, label=checked.candidate.label)
+    label = candidate.label or "publish"
+    if candidate.base is None:  # made by hand (tests): nowhere to record it
+        return snapshots.publish_quads(checked.quads, label=label)
+    name = snapshots.new_name(label)
+    described = provenance.describe(
+        candidate.base, name, checked.quads, published.quads(), published.snapshot,
+        agent=agent or Agent.command_line(), label=label, summary=summary, extra=details,
+    )
+    return snapshots.publish_quads(described.quads, label, name=name, record=described.record)
 
 
 def unchanged(candidate: Candidate, published: Published) -> bool:
-    """Whether a candidate holds exactly the published quads (an update that changed
-    nothing, an import of the same table): publishing it would only add a snapshot."""
+    """Whether a candidate holds exactly the published data (an update that changed
+    nothing, an import of the same table): publishing it would only add a snapshot.
+    The publications graph is kgraph's own record and does not count."""
     store = published.store()
-    if store is None or len(store) != len(candidate.quads):
+    if store is None:
         return False
-    return set(candidate.quads) == set(store.quads_for_pattern(None, None, None, None))
+    mine = ox.NamedNode(provenance.graph(candidate.base)) if candidate.base else None
+    theirs = [q for q in store.quads_for_pattern(None, None, None, None)
+              if q.graph_name != mine]
+    ours = [q for q in candidate.quads if q.graph_name != mine]
+    if len(theirs) != len(set(ours)):
+        return False
+    return set(ours) == set(theirs)
 
 
 def prepare(config: Config, sources: list[Source] | None = None,

@@ -6,6 +6,8 @@ A store directory holds immutable snapshots and a ``current`` symbolic link::
       current -> snapshots/20261128T120000-1a2b3c4d
       snapshots/20261128T120000-1a2b3c4d/   (an Oxigraph RocksDB store)
       snapshots/.building-<random>/          (a load in progress, or one that died)
+      history/20261128T120000-1a2b3c4d.json  (who published it, when, why)
+      history/20261128T120000-1a2b3c4d.diff.json  (what it changed)
 
 A new snapshot is built beside the old one and only then becomes ``current`` by an
 atomic rename of the link.  A load that fails, is killed or fills the disk leaves
@@ -17,6 +19,15 @@ killed process.  Publishers (loads, imports, SPARQL updates) take turns through
 :meth:`SnapshotStore.writer_lock`, so that an update never publishes a copy of a
 snapshot that a load has replaced meanwhile.
 Serving processes open ``current`` read-only and re-open it when the link moves.
+
+**History.**  A publication made through :mod:`kgraph.service` leaves a record
+(``history/<snapshot>.json``) written before the switch.  The history is the chain
+of records from ``current`` back through what each one replaced
+(:meth:`SnapshotStore.history`), so a record whose switch never happened (a kill)
+is never on it.  Pruning keeps the snapshots of the newest :data:`HISTORY_KEEP`
+publications on the chain (so that they can be restored and their dumps read),
+besides ``current`` and the newest other; a record whose snapshot is gone is
+removed with it.
 """
 
 from __future__ import annotations
@@ -24,13 +35,15 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gc
+import json
 import os
+import re
 import shutil
 import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -44,6 +57,12 @@ WRITER_LOCK = ".update.lock"
 #: A temporary ``.current-*`` link older than this was left by a killed switch (a
 #: switch takes microseconds).
 STALE_LINK_SECONDS = 10.0
+#: Publications whose snapshots are kept (restorable, their dumps downloadable).
+HISTORY_KEEP = 20
+#: The folder of publication records, beside ``snapshots/``.
+HISTORY = "history"
+#: What a snapshot name may hold (names are made here; anything else is refused).
+NAME = re.compile(r"[0-9]{8}T[0-9]{6}(\.[0-9]{9})?-[0-9a-f]{8}(-[a-z0-9-]{1,40})?")
 
 
 class SnapshotStore:
@@ -53,6 +72,7 @@ class SnapshotStore:
         self.root = Path(root)
         self.snapshots = self.root / "snapshots"
         self.link = self.root / "current"
+        self.records = self.root / HISTORY
 
     def current(self) -> Path | None:
         """The snapshot being served, or ``None`` before the first publish."""
@@ -70,9 +90,19 @@ class SnapshotStore:
             raise FileNotFoundError(f"{self.root}: no published snapshot (run `kgraph load`)")
         return ox.Store.read_only(str(current))
 
-    def publish_quads(self, quads: Iterable[ox.Quad], label: str = "") -> Path:
-        """Build a snapshot from quads, then make it current."""
-        return self._publish(lambda store: store.bulk_extend(quads), label)
+    def publish_quads(self, quads: Iterable[ox.Quad], label: str = "", *,
+                      name: str | None = None, record: dict | None = None) -> Path:
+        """Build a snapshot from quads, then make it current.  ``name`` (from
+        :meth:`new_name`) and ``record`` (kept in the history, see the module
+        docstring) are given by :func:`kgraph.service.publish`."""
+        return self._publish(lambda store: store.bulk_extend(quads), label, name, record)
+
+    @staticmethod
+    def new_name(label: str = "") -> str:
+        """A fresh snapshot name: sorts by the time it was made, unique, safe in a path."""
+        name = _timestamp() + f"-{uuid.uuid4().hex[:8]}"
+        label = re.sub(r"[^a-z0-9-]+", "-", label.lower()).strip("-")[:40]
+        return f"{name}-{label}" if label else name
 
     def publish_sources(
         self, sources: Iterable[Source], base: str, label: str = "", threads: int | None = None
@@ -111,7 +141,8 @@ class SnapshotStore:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
 
-    def _publish(self, fill, label: str) -> Path:
+    def _publish(self, fill, label: str, name: str | None = None,
+                 record: dict | None = None) -> Path:
         self.snapshots.mkdir(parents=True, exist_ok=True)
         self.remove_abandoned()
         building = self.snapshots / f"{BUILDING_PREFIX}{uuid.uuid4().hex}"
@@ -124,11 +155,11 @@ class SnapshotStore:
             opened[0].flush()
             opened[0].optimize()
             opened.clear()
-            name = _timestamp() + f"-{uuid.uuid4().hex[:8]}"
-            if label:
-                name += f"-{label}"
+            name = name or self.new_name(label)
             final = self.snapshots / name
             os.rename(building, final)
+            if record is not None:
+                self._write_record(name, record)
             self._switch(final)
         except BaseException as error:
             # Close the half-built store before deleting its directory: an open store
@@ -176,8 +207,10 @@ class SnapshotStore:
         return removed
 
     def prune(self, keep: int = 2) -> None:
-        """Keep the current snapshot and the ``keep - 1`` newest others."""
+        """Keep the current snapshot, the ``keep - 1`` newest others and those of the
+        history (:data:`HISTORY_KEEP` publications); drop the records of the rest."""
         current = self.current()
+        in_history = {r["id"] for r in self.history()}
         done = sorted(
             (p for p in self.snapshots.iterdir() if not p.name.startswith(".")),
             key=lambda p: p.name,
@@ -187,9 +220,81 @@ class SnapshotStore:
         for path in done:
             if current is not None and path.resolve() == current:
                 continue  # the root may be relative or reached through a symlink
+            if path.name in in_history:
+                continue
             kept += 1
             if kept >= keep:
                 shutil.rmtree(path, ignore_errors=True)
+        if self.records.is_dir():
+            for path in self.records.glob("*.json"):
+                name = path.name.removesuffix(".json").removesuffix(".diff")
+                if not (self.snapshots / name).is_dir():
+                    path.unlink(missing_ok=True)
+
+    # The history ----------------------------------------------------------------
+
+    def _write_record(self, name: str, record: dict) -> None:
+        """Write a publication's record whole (aside, then renamed into place); its
+        ``diff``, which may be large, goes into a file of its own."""
+        self.records.mkdir(parents=True, exist_ok=True)
+        record = {**record, "id": name}
+        diff = record.pop("diff", None)
+        if diff is not None:
+            self._write_json(f"{name}.diff.json", diff)
+        self._write_json(f"{name}.json", record)
+
+    def _write_json(self, filename: str, data: object) -> None:
+        aside = self.records / f".{filename}.{uuid.uuid4().hex[:8]}"
+        aside.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        os.replace(aside, self.records / filename)
+
+    def record_diff(self, name: str) -> dict | None:
+        """What publication ``name`` changed, as its record keeps it, or ``None``."""
+        if not NAME.fullmatch(name):
+            return None
+        try:
+            data = json.loads((self.records / f"{name}.diff.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def record(self, name: str) -> dict | None:
+        """The record of the publication that made snapshot ``name``, or ``None``."""
+        if not NAME.fullmatch(name):
+            return None
+        try:
+            data = json.loads((self.records / f"{name}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def history(self, limit: int = HISTORY_KEEP) -> list[dict]:
+        """The publications that led to ``current``, newest first (at most ``limit``):
+        each record names the snapshot it replaced, and the chain ends at a snapshot
+        published without one.  ``current`` is marked, and so is whether a
+        publication's snapshot is still kept."""
+        return list(self._chain(limit))
+
+    def _chain(self, limit: int) -> Iterator[dict]:
+        current = self.current()
+        name = current.name if current is not None else None
+        seen: set[str] = set()
+        while name and name not in seen and len(seen) < limit:
+            record = self.record(name)
+            if record is None:
+                return
+            yield {**record, "id": name, "current": not seen,
+                   "kept": (self.snapshots / name).is_dir()}
+            seen.add(name)
+            name = record.get("replaced")
+
+    def snapshot(self, name: str) -> Path | None:
+        """The directory of snapshot ``name`` if it is kept (a name from outside is
+        checked: nothing but a snapshot is ever opened)."""
+        if not NAME.fullmatch(name):
+            return None
+        path = self.snapshots / name
+        return path if path.is_dir() else None
 
 
 class Follower:

@@ -7,7 +7,7 @@ layer  modules
 1      the library: sources, dataset, parse_limits, snapshots, validation,
        validation_units, report_cache, reports, table, diff, search, examples,
        synthetic, uploads, sparql_constraints, labels (the label policy)
-2      service: the one path for data
+2      service, staff: the one path for data; who publishes, and the record of it
 3      engine: sandboxes, isolation, backends
 4      web: the HTTP application
 5      cli, commands: the command line
@@ -27,7 +27,7 @@ LAYERS = {
     1: ("sources", "dataset", "parse_limits", "snapshots", "validation", "validation_units",
         "report_cache", "reports", "table", "diff", "search", "examples", "synthetic",
         "uploads", "sparql_constraints", "labels"),
-    2: ("service",),
+    2: ("service", "staff"),
     3: ("engine",),
     4: ("web",),
     5: ("cli", "commands"),

@@ -4,9 +4,12 @@ Read the CSV or XLSX, turn it into the entries graph, validate the whole dataset
 with that graph in place of the current one (:mod:`kgraph.service`), and write it as
 Turtle (``-o``).  With a store that has a published snapshot, the dataset is that
 snapshot (so SPARQL Updates made since the files were loaded are kept); without
-one, the data files with ``data/entries.ttl`` replaced.  ``--apply`` publishes the
-dataset into the on-disk store under the writer lock; any error on the way leaves
-the store exactly as it was.
+one, the data files with ``data/entries.ttl`` replaced.  It prints what the table
+changes, entry by entry and field by field (the diff ``kgraph diff`` and the staff
+area show).  ``--apply`` publishes the dataset into the on-disk store under the
+writer lock, recorded as made by the user running the command (``--summary`` says
+why, in one line, for the history); any error on the way leaves the store exactly
+as it was.
 """
 
 from __future__ import annotations
@@ -21,18 +24,20 @@ import pyoxigraph as ox
 from ..cli import EXIT_ERROR, EXIT_NONCONFORMANT, EXIT_OK, fail, say
 from ..config import Config
 from ..dataset import SourceError
-from ..diff import diff_triples, render_text
+from ..diff import diff_datasets, render_text
 from ..iris import graph_iri
-from ..reports import labels_from_quads, render
+from ..reports import render
 from ..service import (
     Published,
     Refused,
+    from_files,
     publish,
     refuse_unless_conforming,
     validate,
     with_upload,
     writing,
 )
+from ..staff import provenance
 from ..table.errors import TableError
 from ..table.files import ENTRIES, entries_turtle
 from ..uploads import TABLE_SUFFIXES, UploadError
@@ -47,6 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", help="write the entries graph here as Turtle")
     p.add_argument("--apply", action="store_true", help="publish into the store if it validates")
     p.add_argument("--store", help="on-disk store directory (default: $KGRAPH_STORE)")
+    p.add_argument("--summary", help="with --apply: one line for the history (why)")
     p.add_argument("--json", action="store_true", help="print errors and the result as JSON")
     p.set_defaults(run=run)
 
@@ -90,13 +96,15 @@ def _import(args: argparse.Namespace, config: Config, path: Path, out: _Output,
     if args.output:
         Path(args.output).write_bytes(entries_turtle(triples, config.base))
     try:
-        before = current_entries(config)
-        labels = labels_from_quads(checked.quads)
-        changes = diff_triples(before, triples, labels, args.lang)
-    except (SourceError, OSError):
+        before = (published.quads() if published is not None and published.snapshot
+                  else from_files(config).quads)
+        changes = diff_datasets(before, checked.quads, [args.lang],
+                                skip=[provenance.graph(config.base)])[args.lang]
+    except (SourceError, Refused, OSError):
         changes = None
     try:
-        path_published = (str(publish(config.store, checked, published))
+        path_published = (str(publish(config.store, checked, published,
+                                      summary=args.summary, details={"upload": path.name}))
                           if args.apply and published is not None else None)
     except OSError as error:  # a full disk, a read-only or missing directory
         out.error(say(args, "cannot_write", store=config.store, reason=error.strerror or error))
@@ -156,22 +164,9 @@ class _Output:
             return EXIT_OK
         print(say(self.args, "table_valid", n=len(triples), warnings=report.count("Warning")))
         if changes is not None:
-            print(say(self.args, "compared",
-                      summary=render_text(changes).rstrip().splitlines()[-1]))
+            sys.stdout.write(render_text(changes))
         if self.args.output:
             print(say(self.args, "wrote", path=self.args.output))
         if published:
             print(say(self.args, "published", path=published))
         return EXIT_OK
-
-
-def current_entries(config: Config) -> list:
-    """The entries graph as served now: the store's current snapshot, else the data files."""
-    from ..commands.diff import store_triples
-    from ..iris import graph_iri
-    from ..snapshots import SnapshotStore
-    from ..table.files import ENTRIES, shipped_entries
-
-    if config.store and SnapshotStore(config.store).current() is not None:
-        return store_triples(config.store, {graph_iri(config.base, ENTRIES)})
-    return shipped_entries(config)

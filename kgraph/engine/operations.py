@@ -11,6 +11,8 @@ response) and, for errors, an ``error`` kind and a language-neutral ``detail``.
 ``validate``       payload: an uploaded file; the report on the served data with
                    that file in place (:mod:`kgraph.uploads`)
 ``served_report``  the report on the served snapshot
+``staff_*``        the staff area's compare, publish and restore
+                   (:mod:`kgraph.staff.publishing`)
 ``sleep``          used by tests of the pool itself
 =================  ==========================================================
 """
@@ -80,6 +82,11 @@ def handle(context: Context, header: dict[str, Any], payload: bytes,
         return validate(context, header, payload)
     if op == "served_report":
         return served_report(context, header)
+    if op in ("staff_compare", "staff_publish", "staff_restore"):
+        from ..staff import publishing
+
+        return publishing.run(op, context.root, header, payload, report=_report_answer,
+                              problem=_problem_json)
     raise ValueError(f"unknown operation {op!r}")
 
 
@@ -184,7 +191,8 @@ def update(context: Context, header: dict[str, Any], send: Send) -> tuple[dict[s
                       else render_turtle(shown, Labels()))
             return {"status": 422, "error": "violation", "report": shown.to_json(),
                     "detail": turtle}, b""
-        path = service.publish(context.root, checked, published)
+        path = service.publish(context.root, checked, published,
+                               agent=service.Agent.operator())
     return _update_summary(os.path.basename(path), before, len(checked.quads),
                            checked.report.count("Warning"), changed=True)
 

@@ -40,6 +40,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "pages.search_page",
     "pages.plan_page",
     "pages.validation_pages",
+    "staff.routes",
     "http.security",
 )
 
