@@ -134,6 +134,9 @@ def test_the_graph_index_lists_every_graph(client, graph_names):
         assert f'href="{path_of(name)}"' in html
     graph = rdf_of(client.get("/graph/", headers={"Accept": "text/turtle"}))
     assert {str(o) for o in graph.objects(None, VOID.subset)} == set(graph_names)
+    sitemap = client.get("/sitemap.xml").get_data(as_text=True)
+    for loc in [*graph_names, BASE + "graph/", BASE + "class/", BASE + "id/"]:
+        assert f"<loc>{loc}</loc>" in sitemap, loc
 
 
 # ---------------------------------------------------------------------------

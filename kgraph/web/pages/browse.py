@@ -2,7 +2,7 @@
 
 Every directory of the URI space is a list (``/id/``, ``/id/org/``,
 ``/id/plan/kawasaki-2022/entry/`` …): its members are the resources one path segment
-below it, and the lists one segment below it (sub-lists first).  A directory no
+below it, then the lists one segment below it.  A directory no
 resource lies under names no list (404).  Every class the data uses has a list of
 its instances at ``/class/<prefix>:<Name>`` (``/class/kgo:PlanEntry``; a class no
 declared prefix covers: ``/class/?iri=<IRI>``), and ``/class/`` lists the classes.
@@ -84,7 +84,7 @@ def natural_key(iri: str) -> tuple:
 @dataclass(frozen=True)
 class Tree:
     """The directories of the URI space: path (relative to the base, ending in ``/``)
-    to its members, absolute IRIs, sub-lists (ending in ``/``) first."""
+    to its members, absolute IRIs: resources first, then sub-lists (ending in ``/``)."""
 
     members: dict[str, tuple[str, ...]]
     resources: frozenset[str]
@@ -112,8 +112,8 @@ def build_tree(base: str, resources: tuple[str, ...] | list[str]) -> Tree:
             subs.setdefault(parent, set()).add(base + folder)
             folder = parent
     members = {
-        folder: tuple(sorted(subs.get(folder, ()), key=natural_key))
-        + tuple(sorted(direct.get(folder, ()), key=natural_key))
+        folder: tuple(sorted(direct.get(folder, ()), key=natural_key))
+        + tuple(sorted(subs.get(folder, ()), key=natural_key))
         for folder in {*direct, *subs}
     }
     return Tree(members, frozenset(resources))
