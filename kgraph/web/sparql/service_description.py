@@ -6,7 +6,7 @@ Update only when an operator token is configured), the result formats, the featu
 allow-listed), and the default dataset: its union default graph and every named
 graph with its triple count (``void:triples``).  Counts are computed once per
 snapshot.  Served as Turtle, JSON-LD, RDF/XML or N-Triples by ``Accept``; a browser
-(``text/html``) gets Turtle, the query page lives elsewhere (``/query``).
+(``text/html`` preferred) gets the query page instead (:mod:`kgraph.web.pages.query_page`).
 """
 
 from __future__ import annotations
