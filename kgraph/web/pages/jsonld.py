@@ -187,8 +187,10 @@ def document_loader(
                 f"loading {url!r} refused: only kgraph's own context is loaded",
                 "jsonld.LoadDocumentError", {"url": url},
                 code="loading remote context failed")
+        # "tag": pyld keeps a loaded context's processed form across calls only when
+        # the loader tags it (our documents never change under one name).
         return {"contentType": "application/ld+json", "contextUrl": None,
-                "documentUrl": url, "document": copy.deepcopy(document)}
+                "documentUrl": url, "document": copy.deepcopy(document), "tag": "static"}
 
     return load
 
@@ -251,8 +253,9 @@ def _compact_nodes(data: list[dict[str, Any]], context: Context) -> list[dict[st
         return []
     for node in data:
         _types_as_keyword(node)
+    # pyoxigraph writes expanded form already (and @type stays so): no second expansion.
     options = {"documentLoader": context.loader(), "base": "", "compactArrays": True,
-               "graph": True}
+               "graph": True, "skipExpansion": True}
     result = jsonld.compact(data, context.key, options)
     return list(result.get("@graph", []))
 
