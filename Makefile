@@ -2,6 +2,7 @@
 # (for the query page's editor and the browser tests) npm and Debian's chromium.
 #
 #   make serve   install into .venv, then serve the shipped data on http://127.0.0.1:8000/
+#                from a persistent store in var/store (made on the first run)
 #   make test    install into .venv (and chromium if missing), then run the whole test suite
 
 PYTHON ?= python3
@@ -44,8 +45,14 @@ system-deps:
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The demo serves a persistent store (var/store), made from the shipped data on the
+# first run, so that the staff area (/staff) can publish to it; staff tokens are read
+# from var/staff-tokens (`.venv/bin/kgraph staff-token NAME --file var/staff-tokens`).
+# `rm -rf var/store` starts again from the shipped data.
+STORE  ?= var/store
 serve: setup
-	$(BIN)/python server.py
+	@test -e $(STORE)/current || $(BIN)/kgraph load --store $(STORE)
+	$(BIN)/python server.py --store $(STORE) --staff-tokens var/staff-tokens
 
 test: setup system-deps
 	$(BIN)/python -m pytest
