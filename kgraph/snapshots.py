@@ -226,9 +226,13 @@ class SnapshotStore:
             if kept >= keep:
                 shutil.rmtree(path, ignore_errors=True)
         if self.records.is_dir():
-            for path in self.records.glob("*.json"):
+            for path in self.records.iterdir():
                 name = path.name.removesuffix(".json").removesuffix(".diff")
-                if not (self.snapshots / name).is_dir():
+                if path.name.startswith("."):  # written aside by a publisher that died
+                    with contextlib.suppress(OSError):
+                        if time.time() - path.stat().st_mtime > 60:
+                            path.unlink()
+                elif not (self.snapshots / name).is_dir():
                     path.unlink(missing_ok=True)
 
     # The history ----------------------------------------------------------------
