@@ -13,6 +13,7 @@ import csv
 import gzip
 import io
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -247,9 +248,19 @@ def test_no_file_is_400(client, alice):
     assert answer.status_code == 400 and "No file" in answer.get_json()["error"]
 
 
+def modified(client) -> str:
+    """The dataset's dct:modified as VoID says it."""
+    void = client.get("/.well-known/void", headers={"Accept": "application/n-triples"})
+    [found] = [t.object.value for t in ox.parse(void.data, format=ox.RdfFormat.N_TRIPLES)
+               if t.predicate.value == "http://purl.org/dc/terms/modified"
+               and "dataset" in t.subject.value]
+    return found
+
+
 def test_publish_then_history_then_restore(client, alice, table, site):
     store = SnapshotStore(site["store"])
     first = current(site)
+    was_modified = modified(client)
     edited = edit_csv(table, "057", OVERVIEW, lambda t: t + "（職員による修正）")
     change = upload(client, "plan.csv", edited, alice).get_json()
     published = client.post(f"/staff/changes/{change['id']}/publish", headers=alice,
@@ -258,6 +269,11 @@ def test_publish_then_history_then_restore(client, alice, table, site):
     made = published.get_json()
     assert made["status"] == "published" and made["by"] == "alice" and made["changed"]
     assert current(site) == made["snapshot"]
+    # VoID (and DCAT, from the same version) say when the data last changed.
+    now_modified = datetime.fromisoformat(modified(client))
+    published_at = datetime.fromisoformat(made["published_at"].replace("Z", "+00:00"))
+    assert now_modified >= datetime.fromisoformat(was_modified)
+    assert abs((now_modified - published_at).total_seconds()) < 30
     # The entry's page shows it; the history lists it first, marked current.
     assert "職員による修正" in client.get("/id/plan/kawasaki-2022/entry/057").get_data(
         as_text=True)
