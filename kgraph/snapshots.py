@@ -220,10 +220,8 @@ class SnapshotStore:
         for path in done:
             if current is not None and path.resolve() == current:
                 continue  # the root may be relative or reached through a symlink
-            if path.name in in_history:
-                continue
             kept += 1
-            if kept >= keep:
+            if kept >= keep and path.name not in in_history:
                 shutil.rmtree(path, ignore_errors=True)
         if self.records.is_dir():
             for path in self.records.iterdir():
@@ -272,12 +270,12 @@ class SnapshotStore:
             return None
         return data if isinstance(data, dict) else None
 
-    def history(self, limit: int = HISTORY_KEEP) -> list[dict]:
+    def history(self, limit: int | None = None) -> list[dict]:
         """The publications that led to ``current``, newest first (at most ``limit``):
         each record names the snapshot it replaced, and the chain ends at a snapshot
         published without one.  ``current`` is marked, and so is whether a
         publication's snapshot is still kept."""
-        return list(self._chain(limit))
+        return list(self._chain(limit or HISTORY_KEEP))
 
     def _chain(self, limit: int) -> Iterator[dict]:
         current = self.current()

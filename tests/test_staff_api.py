@@ -452,3 +452,19 @@ def test_uploads_over_the_limit_are_413(site):
 def test_pages_link_the_staff_area(client):
     html = client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert 'href="/staff"' in html
+
+
+def test_a_version_no_longer_kept_is_gone(client, alice, site):
+    """Its record in the graph stays; its dump answers 410 and it cannot be restored."""
+    import shutil
+
+    store = SnapshotStore(site["store"])
+    oldest = store.history()[-1]
+    assert not oldest["current"]
+    shutil.rmtree(store.snapshots / oldest["id"])  # as pruning does
+    assert client.get(f"/versions/{oldest['id']}/kgraph.nq.gz").status_code == 410
+    listed = next(h for h in client.get("/staff/history", headers=alice).get_json()
+                  if h["id"] == oldest["id"])
+    assert listed["kept"] is False
+    answer = client.post(f"/staff/history/{oldest['id']}/restore", headers=alice)
+    assert answer.status_code == 404

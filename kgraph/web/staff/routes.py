@@ -39,7 +39,7 @@ from ...reports import build_view, template_context
 from ...snapshots import HISTORY_KEEP, SnapshotStore
 from ...staff.accounts import Account
 from ...staff.changes import Change
-from ...staff.provenance import Agent
+from ...staff.provenance import Agent, version_iri
 from ...uploads import clean_name
 from .. import work
 from ..http.conneg import HTML, JSON, negotiate
@@ -354,7 +354,7 @@ def _sandbox(op: str, header: dict[str, Any], payload: bytes, budget: float) -> 
 # ---------------------------------------------------------------------------
 
 
-def _history(limit: int = HISTORY_KEEP) -> list[dict[str, Any]]:
+def _history(limit: int | None = None) -> list[dict[str, Any]]:
     lang = get_lang()
     out = []
     for record in _store().history(limit):
@@ -470,9 +470,10 @@ def version_dump(snapshot: str) -> Response:
     snapshots = SnapshotStore(state.store_root)
     kept = {r["id"] for r in snapshots.history() if r.get("kept")}
     path = snapshots.snapshot(snapshot) if snapshot in kept else None
-    if path is None:
-        raise ApiError(410 if snapshots.record(snapshot) else 404,
-                       MSG["version_gone"].format(n=HISTORY_KEEP))
+    if path is None:  # a version the record of publications names is gone, not unknown
+        named = ox.NamedNode(version_iri(state.config.base, snapshot))
+        known = next(iter(state.reader().quads_for_pattern(named, None, None, None)), None)
+        raise ApiError(410 if known else 404, MSG["version_gone"].format(n=HISTORY_KEEP))
     store = ox.Store.read_only(str(path))
     response = Response(gzip_stream(serialized_chunks(store, NQUADS)), mimetype="application/gzip")
     response.implicit_sequence_conversion = False
