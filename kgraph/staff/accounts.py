@@ -121,6 +121,7 @@ def merge_line(path: Path, line: str) -> None:
         old = ["# kgraph staff tokens: name:id:scrypt:N:r:p:salt:hash "
                "(made by `kgraph staff-token NAME`; docs/staff.md)"]
     kept = [x for x in old if x.split(":", 1)[0].strip() != name]
+    path.parent.mkdir(parents=True, exist_ok=True)
     aside = path.with_name(f".{path.name}.{os.getpid()}")
     fd = os.open(aside, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
