@@ -2,7 +2,7 @@
 
 Subcommands (``python -m bench --help``):
 
-* ``peers`` (the default): kgraph under gunicorn, ``oxigraph serve-read-only`` and
+* ``peers`` (the default): kgraph under granian, ``oxigraph serve-read-only`` and
   ``rdflib-endpoint`` on the shipped data; the same query mix against each; cold
   start, throughput, p50/p99 latency, peak memory; the ratios kgraph/oxigraph and
   kgraph/rdflib-endpoint measured in this run.

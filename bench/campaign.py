@@ -1,6 +1,6 @@
 """The load campaign: ``python -m bench.campaign`` (see ``--help``).
 
-Starts the production server (``server.py --workers 2 --store DIR``, gunicorn) on
+Starts the production server (``server.py --workers 2 --store DIR``, granian) on
 loopback over a store of the shipped data and drives it with ``wrk``:
 
 1. unloaded: one connection replays the ordinary mix (SPARQL example queries, page
@@ -10,7 +10,7 @@ loopback over a store of the shipped data and drives it with ``wrk``:
    property paths), all at once;
 3. the loaded phase again (``--rounds``, default 3 in all), with idle pauses in between.
 
-Memory (RSS and PSS of the server's whole process tree: gunicorn master, workers,
+Memory (RSS and PSS of the server's whole process tree: granian main process, workers,
 query executors) is sampled every second throughout.  It prints, and writes to
 ``bench/CAMPAIGN.md`` with the command that produced it: requests served, answers
 by status, p50/p99 of ordinary requests unloaded and loaded, whether every
@@ -302,7 +302,7 @@ class Sampler:
     root: int
     interval: float = 1.0
     #: (seconds, phase, processes, RSS, PSS, PSS of the server's own processes: the
-    #: gunicorn master and workers, without the query executors)
+    #: granian main process and workers, without the sandboxes)
     samples: list[tuple[float, str, int, int, int, int]] = field(default_factory=list)
     phase: str = "idle"
     #: Every process of the server's tree seen (executors come and go).
@@ -541,7 +541,7 @@ def render(outcome: Outcome) -> str:
         f"Run {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {platform.node() or '?'}: "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, "
         f"server `server.py --workers {o.args.workers} --executors {o.args.executors} "
-        f"--query-timeout {o.args.budget:g} --store DIR` (gunicorn; query memory allowance "
+        f"--query-timeout {o.args.budget:g} --store DIR` (granian; query memory allowance "
         f"{memory_limit() >> 20} MB) on loopback, shipped data; load by wrk.",
         "",
         "| phase | connections | seconds | requests | req/s | p50 ms | p99 ms | max ms | "
@@ -569,7 +569,7 @@ def render(outcome: Outcome) -> str:
         "|---|---|---|",
         *[f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in o.verdicts()],
         "",
-        f"Memory of the server's process tree (gunicorn master, {o.args.workers} workers, "
+        f"Memory of the server's process tree (granian main process, {o.args.workers} workers, "
         f"their query executors), sampled every second: peak RSS {peak_rss:.0f} MiB, peak "
         f"PSS {peak_pss:.0f} MiB; {len(mem)} samples under load, "
         f"{min(s[2] for s in mem)}-{max(s[2] for s in mem)} processes (executors that "
@@ -611,7 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pathological-connections", type=int, default=2,
                    help="connections sending only pathological queries meanwhile (2)")
     p.add_argument("--budget", type=float, default=5, help="query time budget, seconds (5)")
-    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+    p.add_argument("--workers", type=int, default=2, help="server worker processes (2)")
     p.add_argument("--executors", type=int, default=2, help="executors per worker (2)")
     p.add_argument("--output", type=Path, default=REPORT,
                    help=f"where to write the result (default {REPORT.relative_to(ROOT)})")

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("coldstart", help="python server.py: process start to first answered query")
     p.add_argument("--runs", type=int, default=5, help="measured starts (5)")
     p.add_argument("--workers", type=int, default=1,
-                   help="server.py --workers (1: development server; >1 gunicorn)")
+                   help="server.py --workers (granian worker processes)")
     p.set_defaults(run=run)
 
 

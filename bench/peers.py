@@ -5,7 +5,7 @@ validation report is cached by content hash) and then given to each server in th
 way it takes data:
 
 * kgraph: published into an on-disk snapshot store (what ``kgraph load --store``
-  does), served by ``python server.py --workers N --store DIR`` (gunicorn);
+  does), served by ``python server.py --workers N --store DIR`` (granian);
 * oxigraph: the same quads as N-Quads, loaded with ``oxigraph load`` and served by
   ``oxigraph serve-read-only --union-default-graph``;
 * rdflib-endpoint: the same N-Quads file, ``rdflib-endpoint serve`` (its union
@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_load_options(p)
     p.add_argument("--servers", default="kgraph,oxigraph,rdflib-endpoint",
                    help="comma-separated subset of kgraph,oxigraph,rdflib-endpoint")
-    p.add_argument("--workers", type=int, default=2, help="kgraph gunicorn workers (2)")
+    p.add_argument("--workers", type=int, default=2, help="kgraph server worker processes (2)")
     p.add_argument("--executors", type=int, default=None,
                    help="kgraph query executors per worker (server default)")
     p.add_argument("--data", nargs="+", metavar="FILE",

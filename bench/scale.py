@@ -5,7 +5,7 @@ For the shipped data and for each size (``--sizes 10k,100k,1m,10m``):
 1. generate the municipalities (:mod:`kgraph.synthetic`) as N-Quads files;
 2. bulk-load them into an on-disk snapshot store
    (:meth:`kgraph.snapshots.SnapshotStore.publish_sources`): triples per second;
-3. serve the store with ``python server.py --workers N --store DIR`` (gunicorn):
+3. serve the store with ``python server.py --workers N --store DIR`` (granian):
    cold start, then the query mix - look-ups, DESCRIBE and CONSTRUCT of resources
    sampled from the whole dataset, the example queries and the aggregate scoped to
    one municipality (``default-graph-uri``/``named-graph-uri``: its graph and the
@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="dataset sizes in triples, comma-separated (10k,100k,1m,10m)")
     p.add_argument("--seconds", type=float, default=15, help="wrk run per size (15)")
     p.add_argument("--connections", type=int, default=8, help="concurrent clients (8)")
-    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+    p.add_argument("--workers", type=int, default=2, help="server worker processes (2)")
     p.add_argument("--repeat", type=int, default=3, help="sequential repetitions (3)")
     p.add_argument("--validate-up-to", type=parse_size, default=1_000_000,
                    help="run SHACL validation up to this size (1m; 10m takes ~10 min)")
@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     results: list[SizeResult] = []
     try:
         print(f"scale: sizes {sizes}, wrk {args.connections} connections x {args.seconds:g} s, "
-              f"gunicorn {args.workers} workers; {os.cpu_count()} cores; in {workdir}")
+              f"granian {args.workers} workers; {os.cpu_count()} cores; in {workdir}")
         shipped = shipped_sources(base)
         shipped_graphs = sorted({s.graph for s in shipped if s.graph})
         results.append(measure_size(

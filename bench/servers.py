@@ -1,7 +1,7 @@
 """Starting the servers under test, timing their cold start and sampling their memory.
 
 Every server runs as a child process in its own session (process group), on a free
-loopback port, and is stopped by signalling that group: the gunicorn master, its
+loopback port, and is stopped by signalling that group: the granian main process, its
 workers and their query executors go together.
 
 Memory is sampled from ``/proc`` every 100 ms over the whole process tree: the sum of
@@ -260,7 +260,7 @@ def kgraph_server(
     *, store: str | None = None, workers: int = 2, executors: int | None = None,
     base: str, extra: list[str] | None = None, name: str = "kgraph",
 ) -> Server:
-    """``python server.py`` (gunicorn when ``workers > 1``), logging as deployed (INFO:
+    """``python server.py`` (granian, ``workers`` worker processes), logging as deployed (INFO:
     one access-log line per request)."""
     command = [sys.executable, str(ROOT / "server.py"), "--host", "127.0.0.1",
                "--port", "{port}", "--base", base, "--workers", str(workers)]
