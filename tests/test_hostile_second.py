@@ -51,6 +51,8 @@ HEADER_TIMEOUT = 3
 BIG = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } LIMIT 10000"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 MB = 1 << 20
+#: The remote backend's budget (--query-timeout of the server in front of the fake).
+REMOTE_BUDGET = 2
 
 
 def as_client(address: str) -> dict[str, str]:
@@ -127,7 +129,7 @@ QUADRATIC = {
 
 
 def test_1_quadratic_texts_are_read_in_the_sandbox_within_the_budget(server):
-    """Several megabyte texts that made the old lexer take minutes, at once: each is
+    """Three one-megabyte texts that made the old lexer take minutes, at once: each is
     answered (a result, 400 or 503) within its budget; /health and a small ASK keep
     answering."""
     answers: dict[str, tuple[int, float]] = {}
@@ -318,7 +320,7 @@ def engine() -> Iterator[FakeEngine]:
 def remote_server(engine) -> Iterator[ServerURL]:
     """kgraph in front of the fake engine; the allow-list must change nothing."""
     with running_server("--sparql-backend", engine.url, "--allowed-hosts", "127.0.0.1",
-                        "--query-timeout", "3", "--workers", "1") as url:
+                        "--query-timeout", str(REMOTE_BUDGET), "--workers", "1") as url:
         yield url
 
 
@@ -687,10 +689,10 @@ def test_b6_a_trickling_remote_answer_is_cut_at_the_budget(remote_server, engine
     query had no answer after 40 s."""
     with engine.answering("trickle"):
         try:
-            response = requests.get(remote_server + "sparql", timeout=3 + 5,
+            response = requests.get(remote_server + "sparql", timeout=REMOTE_BUDGET + 4,
                                     params={"query": "SELECT * WHERE { ?s ?p ?o }"})
         except requests.Timeout:
-            pytest.fail("no answer within the budget and 5 s")
+            pytest.fail("no answer within the budget and 4 s")
     assert response.status_code == 503
 
 
