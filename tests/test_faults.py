@@ -230,9 +230,11 @@ def test_killed_after_the_switch_serves_the_new_snapshot_whole(store, edited_tab
         after = served(url, store)
         assert after.snapshot != before.snapshot
         assert current_target(store).name == after.snapshot
-        changed = after.quads - before.quads
+        # What changed in the data (graph/publications records the import, docs/staff.md).
+        data = lambda quads: {q for q in quads if "/graph/publications>" not in q}  # noqa: E731
+        changed = data(after.quads) - data(before.quads)
         assert changed and all("障害試験" in q for q in changed)
-        assert len(after.quads) == len(before.quads)
+        assert len(data(after.quads)) == len(data(before.quads))
 
 
 def test_the_next_load_recovers(server, store):

@@ -468,3 +468,15 @@ def test_a_version_no_longer_kept_is_gone(client, alice, site):
     assert listed["kept"] is False
     answer = client.post(f"/staff/history/{oldest['id']}/restore", headers=alice)
     assert answer.status_code == 404
+
+
+def test_a_server_on_a_remote_engine_does_not_publish(site):
+    """A remote engine owns its data: 501, with what to do instead."""
+    config = site["config"].replace(sparql_backend="http://127.0.0.1:9/sparql")
+    app = create_app(config, AppState.start(config))
+    client = app.test_client()
+    operator = {"Authorization": f"Bearer {OPERATOR}"}
+    for method, path in (("GET", "/staff/history"), ("POST", "/staff/changes")):
+        answer = client.open(path, method=method, headers=operator)
+        assert answer.status_code == 501, answer.data
+        assert "remote SPARQL engine" in answer.get_json()["error"]

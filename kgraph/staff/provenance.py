@@ -163,7 +163,7 @@ def describe(
     else:
         lines = {lang: text("staff.statements_changed", lang, n=changed) for lang in LANGS}
     values = dict(extra or {})
-    given = (summary or "").strip()
+    given = " ".join((summary or "").split())[:300]  # one line
     summaries = {lang: given or auto_summary(label, lang, lines[lang], **values)
                  for lang in LANGS}
     record = {

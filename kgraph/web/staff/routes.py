@@ -60,15 +60,15 @@ bp = Blueprint("staff", __name__)
 PUBLISH_ALLOWANCE = 120.0
 
 
-def s(key: str, **values: object) -> str:
-    """A staff string in the reader's language."""
+def staff_t(key: str, **values: object) -> str:
+    """A staff string (``staff.key`` of the catalogue) in the reader's language."""
     return text(f"staff.{key}", get_lang(), **values)
 
 
 @bp.app_context_processor
 def _strings() -> dict[str, object]:
     """``staff_t`` for every page (the shell links the staff area)."""
-    return {"staff_t": lambda key, **values: text(f"staff.{key}", get_lang(), **values)}
+    return {"staff_t": staff_t}
 
 
 @bp.after_request
