@@ -57,3 +57,26 @@ def test_names_from_outside_are_never_paths(tmp_path):
     for name in ("../../etc/passwd", "..", "current", "20260101T000000-0123456g"):
         assert store.record(name) is None and store.snapshot(name) is None
         assert store.record_diff(name) is None
+
+
+def test_every_version_the_record_names_is_described(tmp_path):
+    """A publication replacing a snapshot published without a record (the server's
+    temporary store at start) still names a resource that answers."""
+    from kgraph import service
+    from kgraph.staff import provenance
+    from kgraph.validation import Report
+
+    base = "http://localhost:8000/"
+    store = SnapshotStore(tmp_path)
+    store.publish_quads(quads(0), "start")
+    started = store.current().name
+    with service.writing(tmp_path) as published:
+        checked = service.Checked(service.Candidate(quads(1), "update", started, base),
+                                  Report(results=[]))
+        service.publish(tmp_path, checked, published, agent=provenance.Agent.operator())
+    served = ox.Store.read_only(str(store.current()))
+    previous = ox.NamedNode(provenance.version_iri(base, started))
+    assert list(served.quads_for_pattern(previous, None, None, None))
+    [record] = store.history()
+    assert record["replaced"] == started and record["by"] == "operator"
+

@@ -179,6 +179,11 @@ def describe(
     }
     added = _graph(base, name, replaced, agent, stamp, summaries, values, own,
                    given=bool(given))
+    if replaced:  # a version published before records were kept: named, so that it answers
+        previous = ox.NamedNode(version_iri(base, replaced))
+        if not any(q.subject == previous for q in kept):
+            added.append(ox.Quad(previous, ox.NamedNode(RDF_TYPE), ox.NamedNode(PROV + "Entity"),
+                                 own))
     return Described([*data, *kept, *added], record)
 
 
