@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import rdflib
+from test_catalog import shapes_graph
+from test_catalog import validate as dcat_ap
 
 from kgraph import service
 from kgraph.config import Config
@@ -274,6 +277,12 @@ def test_publish_then_history_then_restore(client, alice, table, site):
     published_at = datetime.fromisoformat(made["published_at"].replace("Z", "+00:00"))
     assert now_modified >= datetime.fromisoformat(was_modified)
     assert abs((now_modified - published_at).total_seconds()) < 30
+    catalog = client.get("/catalog", headers={"Accept": "application/n-triples"})
+    versions = [t.object.value for t in ox.parse(catalog.data, format=ox.RdfFormat.N_TRIPLES)
+                if t.predicate.value == "http://www.w3.org/ns/dcat#version"]
+    assert versions == [made["snapshot"]]
+    graph = rdflib.Graph().parse(data=catalog.data, format="nt")
+    assert dcat_ap(graph, shapes_graph("dcat-ap-SHACL.ttl")) == []  # dcat:version 0..1
     # The entry's page shows it; the history lists it first, marked current.
     assert "職員による修正" in client.get("/id/plan/kawasaki-2022/entry/057").get_data(
         as_text=True)
