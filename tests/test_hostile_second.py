@@ -761,6 +761,27 @@ def test_b8_an_oversized_form_field_is_named_in_the_answer(server):
     assert "note" in response.text, response.text[:300]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "B9: a URL-encoded body to /validation or /staff/ is parsed into form fields in "
+    "the web process (Werkzeug, no limit on the number of fields): 'a&' repeated makes "
+    "one Python object per two bytes, ~40x the body in memory (kgraph/web/pages/"
+    "validation_pages.py _upload, request.form; the staff area's form reading)"))
+@pytest.mark.parametrize("path", ["validation", "staff/changes"])
+def test_b9_a_form_of_millions_of_empty_fields_is_not_parsed_in_the_web_process(server, path):
+    """Reproduction: ``a&a&a&...`` (9.4 MB, the upload limit) as
+    ``application/x-www-form-urlencoded`` to /validation: 400 after 5 s, the worker's
+    private memory peaked at +413 MB; to /staff/changes, with the staff area off and
+    no credentials: 403 after the same, +384 MB.  Four at once (the body budget) take
+    a worker past 1.5 GB."""
+    body = b"a&" * 2_475_000
+    with PeakMemory(server) as memory:
+        response = requests.post(server + path, data=body, timeout=120, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json",
+            **as_client("203.0.113.90")})
+    assert 400 <= response.status_code < 500, response.status_code
+    assert memory.growth < 64 * MB, f"+{memory.growth / MB:.0f} MB"
+
+
 def test_b_a_cold_server_under_a_crowd_answers_everything(store):
     """A third-look check that held: a freshly started server, hit at once by 24
     clients with queries, updates, pages, searches and two uploads, answers every
