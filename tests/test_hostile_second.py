@@ -783,15 +783,15 @@ def test_b9_a_form_of_millions_of_empty_fields_is_not_parsed_in_the_web_process(
 
 
 def test_b_a_cold_server_under_a_crowd_answers_everything(store):
-    """A third-look check that held: a freshly started server, hit at once by 24
-    clients with queries, updates, pages, searches and two uploads, answers every
-    one of them (no 5xx, nothing in its log but access lines)."""
+    """A third-look check that held: a freshly started server, hit at once by 16
+    clients with queries, updates, pages, searches and an upload, answers every one
+    of them (no 5xx, no traceback in its log)."""
     data = b"<urn:a> <urn:b> <urn:c> .\n"
     with running_server("--store", str(store), "--workers", "2", "--proxy-hops", "1",
                         "--query-timeout", "30", env={"KGRAPH_UPDATE_TOKEN": TOKEN}) as url:
         def one(n: int) -> int:
             address = f"198.51.100.{100 + n}"
-            if n in (0, 12):
+            if n == 0:
                 return upload(url, f"f{n}.ttl", data, client=address).status_code
             kind = n % 4
             if kind == 0:
@@ -804,7 +804,7 @@ def test_b_a_cold_server_under_a_crowd_answers_everything(store):
             path = "id/plan/kawasaki-2022/entry/055" if kind == 2 else "search?q=%E6%B0%B4"
             return requests.get(url + path, headers=as_client(address), timeout=120).status_code
 
-        with ThreadPoolExecutor(24) as pool:
-            statuses = list(pool.map(one, range(24)))
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(pool.map(one, range(16)))
         assert "Traceback" not in url.log()
-    assert statuses == [200] * 24, statuses
+    assert statuses == [200] * 16, statuses
