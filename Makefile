@@ -47,12 +47,12 @@ system-deps:
 
 # The demo serves a persistent store (var/store), made from the shipped data on the
 # first run, so that the staff area (/staff) can publish to it; staff tokens are read
-# from var/staff-tokens (`.venv/bin/kgraph staff-token NAME --file var/staff-tokens`).
+# from var/staff-accounts (`.venv/bin/kgraph staff-token NAME --file var/staff-accounts`).
 # `rm -rf var/store` starts again from the shipped data.
 STORE  ?= var/store
 serve: setup
 	@test -e $(STORE)/current || $(BIN)/kgraph load --store $(STORE)
-	$(BIN)/python server.py --store $(STORE) --staff-tokens var/staff-tokens
+	$(BIN)/python server.py --store $(STORE) --staff-accounts var/staff-accounts
 
 test: setup system-deps
 	$(BIN)/python -m pytest

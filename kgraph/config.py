@@ -88,6 +88,10 @@ class Config:
     body_timeout: float = setting(
         30.0, "a client must send its whole request body within this many seconds (408)",
         metavar="SECONDS")
+    min_read_rate: int = setting(
+        65_536, "a client must take a large answer at this many bytes a second or better "
+        "(at least twice --body-timeout is allowed); past that the answer is cut",
+        metavar="BYTES")
     max_body_bytes: int = setting(
         1_000_000, "request body limit at /sparql (413 beyond)", metavar="BYTES")
     max_upload_bytes: int = setting(
@@ -105,10 +109,10 @@ class Config:
     update_token: str | None = setting(
         None, "operator token for SPARQL Update (Authorization: Bearer …); unset: updates "
         "are off. Environment only, so that it never shows in a process list", flag=False)
-    staff_tokens: str | None = setting(
-        None, "file of named staff tokens for the staff area (/staff), one line per person, "
-        "made by `kgraph staff-token NAME` (hashed; docs/staff.md); the operator token "
-        "signs in too", metavar="FILE")
+    staff_accounts: str | None = setting(
+        None, "file of the staff area's accounts (/staff): one line per person with a "
+        "hashed token, made by `kgraph staff-token NAME` (docs/staff.md); the operator "
+        "token signs in too", metavar="FILE")
     cache_dir: str | None = setting(
         None, "where validation reports are cached by content hash (default: "
         "$XDG_CACHE_HOME/kgraph or ~/.cache/kgraph)", flag=False)

@@ -48,7 +48,7 @@ def site(tmp_path_factory) -> Iterator[tuple[ServerURL, dict[str, str]]]:
     folder = tmp_path_factory.mktemp("staff-browser")
     store = make_store(folder / "store")
     tokens = make_tokens(folder / "tokens", "sato", "smith")
-    with running_server("--store", str(store), "--staff-tokens", str(folder / "tokens")) as url:
+    with running_server("--store", str(store), "--staff-accounts", str(folder / "tokens")) as url:
         yield url, tokens
 
 
@@ -121,9 +121,10 @@ def test_sign_in_upload_publish_restore(site, browser, lang, tmp_path) -> None:
         page.wait_for_url(re.compile(r"/staff$"))
         expect(page.locator("html")).to_have_attribute("lang", lang)
         page.locator("#token").fill(token)
-        shot(page, f"{lang}-1-sign-in")
+        shot(page, f"{lang}-0-sign-in")
         page.get_by_role("button", name=words["signin"]).click()
         expect(page.locator("#signed-in-as")).to_be_visible()
+        shot(page, f"{lang}-1-home")
 
         # Download the current table, edit one cell as in Excel, upload it.
         with page.expect_download() as download:

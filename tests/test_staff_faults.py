@@ -109,7 +109,7 @@ def test_two_staff_publishing_at_once_one_wins_the_other_409(tmp_path, table):
     root = make_store(tmp_path / "store")
     tokens = make_tokens(tmp_path / "tokens", "alice", "bob")
     config = Config.from_env().replace(base=BASE, store=str(root),
-                                       staff_tokens=str(tmp_path / "tokens"),
+                                       staff_accounts=str(tmp_path / "tokens"),
                                        run_dir=str(tmp_path))
     app = create_app(config, AppState.start(config))
     edits = {"alice": ("062", "（アリス）"), "bob": ("063", "（ボブ）")}
@@ -211,7 +211,7 @@ def test_the_server_killed_mid_publish_then_restarted(tmp_path, table):
     headers = {"Authorization": f"Bearer {tokens['alice']}"}
     original = overview(root, "065")
     edited = edit_csv(table, "065", "事業概要", lambda t: t + "（再起動）")
-    args = ("--store", str(root), "--staff-tokens", str(tmp_path / "tokens"))
+    args = ("--store", str(root), "--staff-accounts", str(tmp_path / "tokens"))
     with running_server(*args) as url:
         change = requests.post(url + "staff/changes", headers=headers, timeout=120,
                                files={"file": ("plan.csv", edited)}).json()

@@ -1,8 +1,8 @@
 """``kgraph staff-token NAME``: a sign-in token for one person, and its line for the
-staff tokens file (``KGRAPH_STAFF_TOKENS``; format in :mod:`kgraph.staff.accounts`).
+staff tokens file (``KGRAPH_STAFF_ACCOUNTS``; format in :mod:`kgraph.staff.accounts`).
 
 Without ``--file`` the line goes to stdout (``kgraph staff-token alice >>
-/srv/kgraph/staff-tokens``) and the token, with what to do with it, to stderr; with
+/srv/kgraph/staff-accounts``) and the token, with what to do with it, to stderr; with
 ``--file`` the line is put into that file (replacing the person's old line: their
 old token stops working) and the token is printed.  The token is shown once and
 kept nowhere: the file holds only its salted scrypt hash.

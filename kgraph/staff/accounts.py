@@ -2,7 +2,7 @@
 
 The operator's token is ``KGRAPH_UPDATE_TOKEN`` (it also authorises SPARQL Update);
 its account is ``operator``.  Staff tokens live in a file the operator keeps
-(``KGRAPH_STAFF_TOKENS`` / ``--staff-tokens``), one line per person, made by
+(``KGRAPH_STAFF_ACCOUNTS`` / ``--staff-accounts``), one line per person, made by
 ``kgraph staff-token NAME``::
 
     # name:id:scrypt:N:r:p:salt:hash

@@ -16,10 +16,12 @@ the staff area, a restore) goes through :func:`kgraph.service.publish`, which ca
           prov:wasAttributedTo … ; prov:wasRevisionOf <id/version/PREVIOUS> ;
           dcat:downloadURL <versions/N/kgraph.nq.gz> .   # while it is in the history
       <id/agent/staff/alice> a prov:Agent, prov:Person ; foaf:name "alice" .
-      <id/dataset/…> dcat:version "N" .                # the current version, for DCAT
 
   The graph is kgraph's own: a publication keeps the published one and adds to it,
-  whatever the candidate held there (an update or upload cannot rewrite it);
+  whatever the candidate held there (an update or upload cannot rewrite it).  It
+  mentions no resource of the other graphs, so it is a validation unit of its own
+  (:mod:`kgraph.validation_units`): a publication leaves the data's cached reports
+  valid, and the next validation checks only this small graph again;
 * **on disk**, beside the snapshot (:meth:`kgraph.snapshots.SnapshotStore.history`),
   with the diff in Japanese and English for the history pages.
 """
@@ -151,8 +153,7 @@ def describe(
     publication, whatever the candidate holds there."""
     own = ox.NamedNode(graph(base))
     data = [q for q in quads if q.graph_name != own]
-    version = ox.NamedNode(DCAT + "version")
-    kept = [q for q in published if q.graph_name == own and q.predicate != version]
+    kept = [q for q in published if q.graph_name == own]
     now = time.time()
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
     changed = statements_changed(published, data, skip=[own.value])
@@ -179,24 +180,12 @@ def describe(
     }
     added = _graph(base, name, replaced, agent, stamp, summaries, values, own,
                    given=bool(given))
-    dataset = _dataset(data, base)
-    if dataset is not None:  # DCAT (dcat:version, at most one) names the current version
-        added.append(ox.Quad(dataset, version, ox.Literal(name), own))
     if replaced:  # a version published before records were kept: named, so that it answers
         previous = ox.NamedNode(version_iri(base, replaced))
         if not any(q.subject == previous for q in kept):
             added.append(ox.Quad(previous, ox.NamedNode(RDF_TYPE), ox.NamedNode(PROV + "Entity"),
                                  own))
     return Described([*data, *kept, *added], record)
-
-
-def _dataset(quads: Sequence[ox.Quad], base: str) -> ox.NamedNode | None:
-    """The dataset the data describes (a ``dcat:Dataset`` under the base), as
-    ``/catalog`` finds it."""
-    typed = sorted(q.subject.value for q in quads
-                   if q.predicate.value == RDF_TYPE and q.object == ox.NamedNode(DCAT + "Dataset")
-                   and isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(base))
-    return ox.NamedNode(typed[0]) if typed else None
 
 
 def _graph(base: str, name: str, replaced: str | None, agent: Agent, stamp: str,

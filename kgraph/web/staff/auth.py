@@ -82,7 +82,7 @@ def _make(state: AppState) -> Staff:
         folder.mkdir(exist_ok=True)
     config = state.config
     signer = URLSafeTimedSerializer(_secret(folder / "session-key"), salt="kgraph.staff.session")
-    return Staff(Accounts(config.staff_tokens, config.update_token), folder,
+    return Staff(Accounts(config.staff_accounts, config.update_token), folder,
                  Changes(folder / "changes"), signer)
 
 
