@@ -96,10 +96,18 @@ class Report:
         return {s: counts.get(s, 0) + self.omitted.get(s, 0) for s in SEVERITIES}
 
     def capped(self, limit: int) -> Report:
-        """At most ``limit`` results, the most severe first; the rest only counted."""
+        """At most ``limit`` results, the rest only counted: the most severe first, and
+        within a severity one result of each shape before a second of any, so that every
+        kind of problem (a missing plan among thousands of broken links) is shown."""
         if len(self.results) <= limit:
             return self
-        ranked = sorted(self.results, key=lambda r: SEVERITIES.index(r.severity))
+        seen: dict[tuple[str, str], int] = {}
+        order = []
+        for r in sorted(self.results, key=_result_order):
+            key = (r.severity, r.shape)
+            seen[key] = seen.get(key, 0) + 1
+            order.append((SEVERITIES.index(r.severity), seen[key] > 1, r))
+        ranked = [r for *_, r in sorted(order, key=lambda item: item[:2])]
         kept, left = ranked[:limit], ranked[limit:]
         omitted = dict(self.omitted)
         for r in left:

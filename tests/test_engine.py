@@ -197,3 +197,14 @@ def test_a_capped_report_keeps_the_worst_and_counts_the_rest():
     assert not capped.conforms
     again = Report.from_json(json.loads(json.dumps(capped.to_json())))
     assert again.by_severity() == capped.by_severity()
+
+
+def test_a_capped_report_shows_every_violated_shape():
+    """A missing plan is not hidden behind a thousand broken links (DROP GRAPH of the plan)."""
+    results = [Result(f"urn:a{n}", "Violation", "urn:broken-link", "c") for n in range(1000)]
+    results.append(Result("urn:z", "Violation", "urn:published-plan", "c"))
+    results.append(Result("urn:w", "Warning", "urn:style", "c"))
+    capped = Report(results).capped(10)
+    shapes = [r.shape for r in capped.results]
+    assert "urn:published-plan" in shapes and shapes.count("urn:broken-link") == 9
+    assert capped.by_severity() == {"Violation": 1001, "Warning": 1, "Info": 0}

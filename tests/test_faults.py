@@ -123,8 +123,12 @@ def debris(store: Path) -> list[str]:
 
 
 def load_args(store: Path) -> list[str]:
-    """A load whose content differs from the served one (the ontology in graph/kgo)."""
-    return ["load", *SHIPPED, "--store", str(store)]
+    """A load whose content differs from the served one (an unchanged load publishes
+    nothing): the shipped files and a graph of one statement new to each call."""
+    extra = Path(tempfile.mkdtemp(prefix="kgraph-fault-")) / "fault.ttl"
+    extra.write_text(f'<urn:kgraph:fault-test> <http://www.w3.org/2000/01/rdf-schema#comment> '
+                     f'"{uuid.uuid4()}" .\n', encoding="utf-8")
+    return ["load", *SHIPPED, str(extra), "--store", str(store)]
 
 
 def import_args(store: Path, table: Path) -> list[str]:
@@ -281,7 +285,7 @@ def fill(directory: Path, leave: int) -> Path:
     return filler
 
 
-def test_full_disk(tmp_path):
+def test_full_disk(tmp_path, edited_table):
     with small_tmpfs("6m") as mount:
         store = mount / "store"
         load_store(store)
@@ -296,7 +300,7 @@ def test_full_disk(tmp_path):
             same(before, served(url, store))
             assert debris(store) == []
 
-            imported = kgraph("import-table", str(CORPUS / "uploads" / "plan-table.csv"),
+            imported = kgraph("import-table", str(edited_table),
                               "--apply", "--store", str(store))
             assert imported.returncode == 2, imported.stderr
             assert "Traceback" not in imported.stderr
@@ -340,7 +344,8 @@ def test_file_size_limit(server, store):
 CORRUPTIONS = {
     "truncated": lambda data: data[: len(data) // 2],
     "invalid-utf8": lambda data: data.replace("。".encode(), b"\xe3\x80", 1),
-    "nul-bytes": lambda data: data[:5000] + b"\x00" * 64 + data[5000:],
+    # between two statements (a NUL inside a string literal is valid Turtle)
+    "nul-bytes": lambda data: data.replace(b" .\n\n", b" .\n" + b"\x00" * 64 + b"\n", 1),
     "random-bytes": lambda data: data[:5000] + bytes(range(256)) + data[5000:],
     "unbalanced": lambda data: data.replace(b" .\n", b" ;\n", 3),
     "empty": lambda data: b"",

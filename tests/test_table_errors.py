@@ -241,6 +241,10 @@ def patch_sheet_xml(data: bytes, old: bytes, new: bytes) -> bytes:
         for name in source.namelist():
             content = source.read(name)
             if name == "xl/worksheets/sheet1.xml":
+                # the writer may store non-ASCII text as character references (lxml does)
+                if old not in content:
+                    old, new = (text.decode().encode("ascii", "xmlcharrefreplace")
+                                for text in (old, new))
                 assert old in content
                 content = content.replace(old, new, 1)
             target.writestr(name, content)

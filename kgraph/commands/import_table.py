@@ -33,6 +33,7 @@ from ..service import (
     from_files,
     publish,
     refuse_unless_conforming,
+    unchanged,
     validate,
     with_upload,
     writing,
@@ -102,6 +103,8 @@ def _import(args: argparse.Namespace, config: Config, path: Path, out: _Output,
                                 skip=[provenance.graph(config.base)])[args.lang]
     except (SourceError, Refused, OSError):
         changes = None
+    if args.apply and published is not None and unchanged(candidate, published):
+        return out.done(checked, triples, changes, None, unchanged_as=published.snapshot)
     try:
         path_published = (str(publish(config.store, checked, published,
                                       summary=args.summary, details={"upload": path.name}))
@@ -148,15 +151,19 @@ class _Output:
         print(say(self.args, "nothing_changed"), file=sys.stderr)
         return EXIT_NONCONFORMANT
 
-    def done(self, checked, triples, changes, published: str | None) -> int:
+    def done(self, checked, triples, changes, published: str | None,
+             unchanged_as: str | None = None) -> int:
+        """``published``: the new snapshot; ``unchanged_as``: the snapshot that already
+        holds exactly this data (nothing was published)."""
         report = checked.report
         if self.args.json:
             self._json(
                 {
-                    "status": "published" if published else "valid",
+                    "status": ("published" if published else
+                               "unchanged" if unchanged_as else "valid"),
                     "statements": len(triples),
                     "counts": report.by_severity(),
-                    "snapshot": published,
+                    "snapshot": published or unchanged_as,
                     "output": self.args.output,
                     "changes": changes.to_json() if changes is not None else None,
                 }
@@ -169,4 +176,6 @@ class _Output:
             print(say(self.args, "wrote", path=self.args.output))
         if published:
             print(say(self.args, "published", path=published))
+        if unchanged_as:
+            print(say(self.args, "unchanged", snapshot=unchanged_as))
         return EXIT_OK

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 
 from ..snapshots import Follower
 from . import isolation
-from .remote import BackendError, RemoteEngine, RemoteStore
+from .remote import BackendError, BackendTimeout, BackendUnavailable, RemoteEngine, RemoteStore
 from .results import Outcome
 from .sandbox import ENV_ALLOWED_HOSTS, ENV_ROLE, ENV_STORE, Limits, SandboxPool, pool_for
 
@@ -179,12 +179,16 @@ class RemoteBackend:
         self._version: tuple[float, tuple[str, float]] | None = None
 
     def _pool(self) -> SandboxPool:
+        """Sandboxes that may reach the engine, and nothing else."""
+        from urllib.parse import urlsplit
+
         def make() -> SandboxPool:
-            env = {**self._env, ENV_ROLE: "analysis"}
+            host = urlsplit(self.engine.url).hostname or ""
+            env = {**self._env, ENV_ROLE: "remote", ENV_ALLOWED_HOSTS: host}
             return SandboxPool(self._analysers, env, Limits(
                 memory=self._memory, address_space=4 * self._memory))
 
-        return pool_for(f"analysis:{self.engine.url}", make)
+        return pool_for(f"remote:{self.engine.url}", make)
 
     def reader(self) -> RemoteStore:
         return self.store
@@ -203,17 +207,21 @@ class RemoteBackend:
         return tag, since
 
     def query(self, message: Mapping[str, Any], budget: float) -> Outcome:
-        """Read the text in a sandbox (its form and dataset clause, and the checks),
-        then forward it.  A text that names SERVICE or LOAD is refused whatever the
-        allow-list says: kgraph cannot hold another engine to it."""
-        started = time.monotonic()
-        header, body = self._pool().call({**message, "op": "analyse"}, budget=budget)
-        if header.get("status") != 200:
-            return Outcome.from_frame(header, body)
-        left = max(budget - (time.monotonic() - started), 0.001)
-        return self.engine.query({**message, "form": header.get("form"),
-                                  "has_dataset_clause": header.get("has_dataset_clause")},
-                                 left)
+        """The query, checked, sent and its answer read in a sandbox that reaches
+        only the engine (:func:`kgraph.engine.operations.remote_query`): a stranger's
+        text and the engine's answer are read within the budget and memory cap."""
+        header, body = self._pool().call(
+            {**message, "op": "remote_query", "backend": self.engine.url, "budget": budget},
+            budget=budget)
+        error = header.get("error")
+        detail = str(header.get("detail", ""))
+        if error == "backend-timeout":
+            raise BackendTimeout(detail)
+        if error == "backend-unavailable":
+            raise BackendUnavailable(detail)
+        if error == "backend-failed":
+            raise BackendError(detail)
+        return Outcome.from_frame(header, body)
 
     def work(self, kind: str, header: Mapping[str, Any], payload: bytes, budget: float,
              on_progress: Callable[[dict[str, Any]], float | None] | None = None,

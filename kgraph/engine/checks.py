@@ -11,7 +11,10 @@ in (the sandbox's network isolation is, :mod:`kgraph.engine.isolation`):
 * ``SERVICE`` and ``LOAD`` whose target is not an allow-listed host are refused
   with the target named; where the engine is not contained, every text that
   could name a remote target is refused;
-* an update given ``using-graph-uri`` may not have its own ``USING``/``WITH``.
+* an update given ``using-graph-uri`` may not have its own ``USING``/``WITH``;
+* for a remote engine (``graphs_under``), the graphs a query names (``FROM``,
+  ``FROM NAMED``, the protocol's ``default-graph-uri``/``named-graph-uri``) must
+  be kgraph's own: an engine may fetch a graph it does not hold.
 
 A refusal is a :class:`Refusal` with a catalogue key and its values.
 """
@@ -41,7 +44,8 @@ class Refusal(Exception):
 
 def check(text: str, *, kind: str, base: str | None, prefixes: Mapping[str, str] | None,
           allowed_hosts: Sequence[str], contained: bool,
-          using: bool = False) -> Analysis:
+          using: bool = False, graphs_under: str | None = None,
+          asked_graphs: Sequence[str] = ()) -> Analysis:
     """The analysis of a text that may run, or :class:`Refusal`."""
     kind_ja = "クエリ" if kind == "query" else "更新"
     if not text.strip():
@@ -55,6 +59,11 @@ def check(text: str, *, kind: str, base: str | None, prefixes: Mapping[str, str]
     analysis = analyse(text, base=base, prefixes=prefixes)
     if using and analysis.has_using_or_with:
         raise Refusal("sparql.using_conflict")
+    if graphs_under is not None:
+        for graph in [*analysis.from_graphs, *analysis.from_named, *asked_graphs]:
+            if graph is None or not graph.startswith(graphs_under):
+                raise Refusal("sparql.foreign_graph", {"iri": graph or "?",
+                                                       "graphs": graphs_under})
     allowed = {h.lower() for h in allowed_hosts}
     for remote in analysis.remotes:
         if remote.iri is None:

@@ -38,6 +38,8 @@ def preload(role: str) -> None:
     """Import what the role needs while the sandbox waits for its first frame."""
     import pyoxigraph  # noqa: F401
 
+    if role == "remote":
+        import requests  # noqa: F401
     if role == "validation":
         import pyshacl  # noqa: F401
         import rdflib  # noqa: F401
@@ -74,8 +76,8 @@ def handle(context: Context, header: dict[str, Any], payload: bytes,
         return {"status": 200, "slept": header["seconds"]}, b""
     if op == "query":
         return query(context, header)
-    if op == "analyse":
-        return analysis(context, header)
+    if op == "remote_query":
+        return remote_query(header)
     if op == "update":
         return update(context, header, send)
     if op == "validate":
@@ -94,28 +96,61 @@ def _contained(context: Context) -> bool:
     return context.network != isolation.NONE
 
 
-def analysis(context: Context, header: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
-    """A query's form and dataset clause, checked (for a remote engine to run it)."""
-    from .checks import Refusal, check
+def remote_query(header: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """A protocol query for a remote engine, read, sent and its answer read here, in
+    a sandbox whose network reaches only that engine: what a stranger wrote and what
+    the engine answers are both read within the budget and the memory cap.
 
-    try:
-        found = check(header["text"], kind="query", base=header.get("base_iri"),
-                      prefixes=header.get("prefixes"), allowed_hosts=[], contained=False)
-    except Refusal as refusal:
-        return refusal.header(), b""
-    # Only standard SPARQL, as the real parser reads it, is forwarded: an engine's own
-    # extensions (Virtuoso's DEFINE pragmas fetch remote documents) fail here.  The
-    # parse is what costs; a SELECT or CONSTRUCT is not evaluated until read, and an
-    # ASK runs on an empty store.
+    Only standard SPARQL, as the real parser reads it, is sent (an engine's own
+    extensions, such as Virtuoso's DEFINE pragmas that fetch documents, fail here),
+    never a text that could name a remote target, and only kgraph's own graphs."""
     import pyoxigraph as ox
 
+    from .checks import Refusal, check
+    from .remote import BackendError, BackendTimeout, BackendUnavailable
+    from .results import Dataset, outcome_header
+
+    base = header.get("base_iri") or ""
+    asked = Dataset(list(header.get("default_graphs") or []),
+                    list(header.get("named_graphs") or []))
     try:
-        ox.Store().query(header["text"], base_iri=header.get("base_iri") or None,
-                         prefixes=header.get("prefixes"))
+        found = check(header["text"], kind="query", base=base or None,
+                      prefixes=header.get("prefixes"), allowed_hosts=[], contained=False,
+                      graphs_under=base + "graph/",
+                      asked_graphs=[*asked.default_graphs, *asked.named_graphs])
+    except Refusal as refusal:
+        return refusal.header(), b""
+    try:  # parsed only: a SELECT or CONSTRUCT is not run until read; an ASK on nothing
+        ox.Store().query(header["text"], base_iri=base or None, prefixes=header.get("prefixes"))
     except SyntaxError as error:
         return {"status": 400, "error": "syntax", "detail": str(error)}, b""
-    return {"status": 200, "form": found.form,
-            "has_dataset_clause": found.has_dataset_clause}, b""
+    if not asked.given and found.has_dataset_clause:  # the query's own graphs, said so
+        asked = Dataset([g for g in found.from_graphs if g], [g for g in found.from_named if g])
+    engine = _remote_engine(header["backend"], base)
+    try:
+        outcome = engine.query({**header, "form": found.form, "default_graphs":
+                                asked.default_graphs, "named_graphs": asked.named_graphs,
+                                "has_dataset_clause": False}, float(header["budget"]))
+    except BackendTimeout as error:
+        return {"status": 503, "error": "backend-timeout", "detail": str(error)}, b""
+    except BackendUnavailable as error:
+        return {"status": 503, "error": "backend-unavailable", "detail": str(error)}, b""
+    except BackendError as error:
+        return {"status": 502, "error": "backend-failed", "detail": str(error)}, b""
+    return outcome_header(outcome), outcome.body
+
+
+_ENGINES: dict[tuple[str, str], Any] = {}
+
+
+def _remote_engine(url: str, base: str) -> Any:
+    """One client per engine in this sandbox (it remembers the engine's graphs)."""
+    from .remote import RemoteEngine
+
+    key = (url, base)
+    if key not in _ENGINES:
+        _ENGINES[key] = RemoteEngine(url, base)
+    return _ENGINES[key]
 
 
 def query(context: Context, header: dict[str, Any]) -> tuple[dict[str, Any], bytes]:

@@ -33,7 +33,6 @@ from collections.abc import Iterator, Mapping, Sequence
 import pyoxigraph as ox
 import requests
 
-from .isolation import names_remote
 from .results import RESULT_FORMATS, Dataset, Outcome, serialise_solutions, serialise_triples
 
 JSON = "application/sparql-results+json"
@@ -169,11 +168,7 @@ class RemoteEngine:
         if response.status_code >= 500:
             raise BackendError(f"{self.url} answered {response.status_code}: "
                                f"{response.text[:500]}")
-        if response.status_code >= 400:
-            local = local_syntax_error(text, str(message.get("base_iri") or ""),
-                                       prefixes)  # type: ignore[arg-type]
-            if local is not None:
-                return Outcome(400, error="syntax", detail=local)
+        if response.status_code >= 400:  # (the text parsed here: the engine's own words)
             detail = backend_message(response.text) or f"HTTP {response.status_code}"
             lowered = detail.lower()
             kind = "syntax" if "pars" in lowered or "syntax" in lowered else "query"
@@ -181,7 +176,8 @@ class RemoteEngine:
         media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         try:
             outcome = _reserialise(response.content, media, str(form or ""), result_type,
-                                   graph_type, max_rows, prefixes)  # type: ignore[arg-type]
+                                   graph_type, max_rows, prefixes,  # type: ignore[arg-type]
+                                   int(message.get("max_bytes") or 0))  # type: ignore[call-overload]
         except (SyntaxError, ValueError) as error:
             raise BackendError(f"{self.url} answered what cannot be read: {error}") from error
         # The engine cut the result at its own limit, below kgraph's: the client must
@@ -218,26 +214,6 @@ def parse_json_results(body: bytes, form: str | None = None,
     return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
 
 
-def local_syntax_error(text: str, base_iri: str, prefixes: Mapping[str, str] | None,
-                       ) -> str | None:
-    """pyoxigraph's syntax error for the client's own text, or ``None`` if it parses.
-
-    Asked only after the engine refused a query: the engine's message counts the
-    lines of the prologue kgraph wrote before the text (and Virtuoso's quotes the
-    whole rewritten query), while this one points at the client's line and column
-    and reads as the embedded store's.  The text is only parsed, on an empty store,
-    and not when it could name a remote service (pyoxigraph evaluates ASK at once)."""
-    if names_remote(text):
-        return None
-    try:
-        ox.Store().query(text, base_iri=base_iri or None, prefixes=dict(prefixes or {}))
-    except SyntaxError as error:
-        return str(error.args[0]) if error.args else str(error)
-    except Exception:  # not a syntax error: the engine's own message says what
-        return None
-    return None
-
-
 def backend_message(text: str) -> str:
     """An engine's error message without the query it quotes back (Virtuoso appends
     ``SPARQL query:`` and the whole text it was sent, kgraph's prologue and dataset
@@ -247,7 +223,7 @@ def backend_message(text: str) -> str:
 
 def _reserialise(body: bytes, media: str, form: str, result_type: str | None,
                  graph_type: str | None, max_rows: int, prefixes: Mapping[str, str] | None,
-                 ) -> Outcome:
+                 max_bytes: int = 0) -> Outcome:
     if media in (JSON, "application/json"):
         parsed = parse_json_results(body, form)
         if isinstance(parsed, ox.QueryBoolean):
@@ -257,12 +233,13 @@ def _reserialise(body: bytes, media: str, form: str, result_type: str | None,
             return Outcome(200, result_type, data, form="ASK")
         if result_type is None:
             return Outcome(406, error="not-acceptable", form="SELECT")
-        return serialise_solutions(parsed, result_type, max_rows)
+        return serialise_solutions(parsed, result_type, max_rows, max_bytes)
     if graph_type is None:
         return Outcome(406, error="not-acceptable", form="CONSTRUCT")
     fmt = ox.RdfFormat.from_media_type(media) or ox.RdfFormat.N_TRIPLES
     triples = [q.triple if isinstance(q, ox.Quad) else q for q in ox.parse(body, format=fmt)]
-    return serialise_triples(triples, graph_type, max_rows, prefixes)  # type: ignore[arg-type]
+    return serialise_triples(triples, graph_type, max_rows, prefixes,  # type: ignore[arg-type]
+                             max_bytes)
 
 
 class RemoteStore:

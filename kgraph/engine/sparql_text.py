@@ -148,6 +148,9 @@ class Analysis:
     has_dataset_clause: bool = False  # FROM or FROM NAMED (queries)
     has_using_or_with: bool = False  # USING, USING NAMED or WITH (updates)
     remotes: list[Remote] = field(default_factory=list)
+    #: The IRIs of FROM and FROM NAMED (``None`` where one cannot be read).
+    from_graphs: list[str | None] = field(default_factory=list)
+    from_named: list[str | None] = field(default_factory=list)
 
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
@@ -177,6 +180,10 @@ def analyse(
             result.form = kw
         elif kw == "FROM":
             result.has_dataset_clause = True
+            named = nxt is not None and nxt.keyword == "NAMED"
+            target = toks[i + 2] if named and i + 2 < len(toks) else nxt
+            iri = _remote("FROM", target, base, declared).iri
+            (result.from_named if named else result.from_graphs).append(iri)
         elif kw in ("USING", "WITH"):
             result.has_using_or_with = True
         elif kw in ("SERVICE", "LOAD"):

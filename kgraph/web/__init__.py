@@ -57,12 +57,8 @@ def create_app(config: Config | None = None, state: AppState | None = None) -> F
         module = importlib.import_module(f"kgraph.web.{name}")
         app.register_blueprint(module.bp)
     app.after_request(_relative_redirect)
-    inner = app.wsgi_app
-    if config.proxy_hops:  # the client's address from the proxies' X-Forwarded-For
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        inner = ProxyFix(inner, x_for=config.proxy_hops, x_proto=0, x_host=0)
-    app.wsgi_app = ConfiguredHost(inner, config.base)  # type: ignore[method-assign]
+    # The client's address behind proxies is read by the front (kgraph.web.http.clients).
+    app.wsgi_app = ConfiguredHost(app.wsgi_app, config.base)  # type: ignore[method-assign]
     return app
 
 
@@ -94,4 +90,5 @@ def serving_app():  # type: ignore[no-untyped-def]
     state.backend.start()  # sandboxes ready before the first request needs them
     app = create_app(config, state)
     return RSGIFront(app, threads=config.threads, body_timeout=config.body_timeout,
-                     body_limit=functools.partial(body_limit, config))
+                     body_limit=functools.partial(body_limit, config), spool=state.spool,
+                     proxy_hops=config.proxy_hops)

@@ -37,6 +37,9 @@ from ..validation import Report
 
 T = TypeVar("T")
 
+#: How many of the largest answers one worker may have handed over and not yet sent.
+SPOOL_ANSWERS = 8
+
 
 @dataclass
 class AppState:
@@ -139,6 +142,26 @@ class AppState:
                     )
                     self._values["fairness"] = found
         return found
+
+    @property
+    def spool(self):  # type: ignore[no-untyped-def]
+        """Where this process writes large answers (:mod:`kgraph.web.http.spool`)."""
+        from .http.spool import Spool
+
+        found = self._values.get("spool")
+        if found is None or found[0] != os.getpid():
+            with self._lock:
+                found = self._values.get("spool")
+                if found is None or found[0] != os.getpid():
+                    spool = Spool(os.path.join(self.run_dir(), "spool"),
+                                  budget=SPOOL_ANSWERS * self.config.max_result_bytes,
+                                  per_client=self.config.client_queries,
+                                  grace=2 * self.config.body_timeout,
+                                  min_rate=self.config.min_read_rate)
+                    spool.sweep()
+                    found = (os.getpid(), spool)
+                    self._values["spool"] = found
+        return found[1]
 
     def run_dir(self) -> str:
         """The server's directory of run-time files (shared by its worker processes)."""

@@ -38,6 +38,7 @@ WORK = {
 
 
 def client() -> str:
+    """Who sent the request (:mod:`kgraph.web.http.clients`: the front read it once)."""
     return request.remote_addr or "-"
 
 

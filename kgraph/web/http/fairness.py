@@ -27,13 +27,13 @@ import contextlib
 import fcntl
 import hashlib
 import hmac
-import ipaddress
 import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from ...messages import message
+from .clients import client_key
 from .errors import ApiError
 
 #: Slot files per kind of work: addresses hash into this many buckets.
@@ -114,19 +114,6 @@ class Fairness:
                 continue
             return fd
         return None
-
-
-def client_key(address: str) -> str:
-    """Who a client is for its limits: its IPv4 address, or its IPv6 /64."""
-    try:
-        parsed = ipaddress.ip_address(address.strip("[]").split("%")[0])
-    except ValueError:
-        return address
-    if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
-    return str(parsed)
 
 
 def _secret(path: Path) -> bytes:

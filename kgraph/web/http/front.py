@@ -15,13 +15,17 @@ is served through RSGI, granian's asynchronous interface, and this adapter:
    bounded too (:data:`BODY_BUDGET_LIMITS` times the largest limit): beyond, 503;
 2. then runs the Flask app (WSGI, PEP 3333) on one of ``--threads`` request threads,
    with the body in memory;
-3. sends the answer: a small one whole; a large one (a query's answer, a dump)
-   in chunks from the request thread, each taken by the client within
-   ``--body-timeout`` seconds or the answer is cut.  The app's ``close`` runs
-   once the last byte is handed over, which is when a client's query slot is
-   freed (:mod:`kgraph.web.work`): a client that does not read its answers cannot
-   start more of them, and what one answer pins is bounded by
-   ``--max-result-bytes`` times the request threads.
+3. sends the answer: a small one whole; a larger one (a query's answer, a dump)
+   from a file, which granian reads as the client takes it
+   (:mod:`kgraph.web.http.spool`: what unread answers pin is disk, counted per
+   client and per worker, never memory).
+
+Request heads are bounded further than granian bounds them: a header whose name
+has an underscore is dropped (it would take the place of the same name with
+hyphens: ``X_Forwarded_For`` for ``X-Forwarded-For``, as nginx and gunicorn drop
+them), and a header value over :data:`MAX_HEADER_BYTES` is refused (431).  Each
+client (:mod:`kgraph.web.http.clients`) may have at most one of the largest
+bodies being read at a time.
 
 A body that could not be had is left to the app to answer (in the client's
 language; see :mod:`kgraph.web.http.security`), through ``kgraph.body_problem`` in the
@@ -36,7 +40,11 @@ import logging
 import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
+
+from .clients import PEER_KEY, client_address, client_key
+from .spool import Spool
 
 log = logging.getLogger("kgraph.front")
 
@@ -45,51 +53,65 @@ BODY_PROBLEM = "kgraph.body_problem"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-#: Answers larger than this are sent in chunks of this size, each with a deadline.
+#: Answers larger than this are sent from a spool file.
 CHUNK_BYTES = 256 * 1024
+#: The longest header value a request may send (nginx's default buffer: 8 KiB).
+MAX_HEADER_BYTES = 8192
 
 #: How many of the largest bodies a worker reads at once.
 BODY_BUDGET_LIMITS = 4
 
 
 class BodyProblem(Exception):
-    """Why a request's body was not read: ``timeout``, ``too-large``, ``framing``,
-    ``unreadable``."""
+    """Why a request could not be had: ``timeout``, ``too-large``, ``framing``,
+    ``unreadable``, ``busy`` (its body); ``header`` (a header too long)."""
 
 
 class RSGIFront:
     """An RSGI application that serves a WSGI application (see the module docstring)."""
 
     def __init__(self, app: WSGIApp, *, threads: int, body_timeout: float,
-                 body_limit: Callable[[str, str], int]) -> None:
+                 body_limit: Callable[[str, str, str], int], spool: Spool,
+                 proxy_hops: int = 0) -> None:
         self.app = app
         self.body_timeout = body_timeout
         self.body_limit = body_limit
-        self.body_budget = BODY_BUDGET_LIMITS * max(
-            body_limit("POST", path) for path in ("/sparql", "/validation"))
-        self.bodies_held = 0  # bytes of bodies being read (touched on the event loop only)
+        self.spool = spool
+        self.proxy_hops = proxy_hops
+        self.largest_body = max(body_limit("POST", path, "") for path in ("/sparql",
+                                                                          "/validation"))
+        self.body_budget = BODY_BUDGET_LIMITS * self.largest_body
+        # Bytes of bodies being read, in all and per client (touched on the event loop only).
+        self.bodies_held = 0
+        self.held_by: dict[str, int] = {}
         self.threads = ThreadPoolExecutor(max_workers=max(1, threads),
                                           thread_name_prefix="request")
 
     async def __rsgi__(self, scope: Any, proto: Any) -> None:
         problem = ""
+        client = client_address(scope.client.rpartition(":")[0].strip("[]"),
+                                scope.headers.get("x-forwarded-for"), self.proxy_hops)
         try:
-            body = await self._body(scope, proto)
+            _check_headers(scope)
+            body = await self._body(scope, proto, client_key(client))
         except BodyProblem as error:
             body, problem = b"", str(error)
-        environ = self._environ(scope, body, problem)
+        environ = self._environ(scope, body, problem, client)
         loop = asyncio.get_running_loop()
         try:
-            whole = await loop.run_in_executor(self.threads, self._serve, environ, proto, loop,
-                                               bool(problem))
+            answer = await loop.run_in_executor(self.threads, self._serve, environ,
+                                                bool(problem))
         except Exception:  # the app itself answers every error; this is a last resort
             log.exception("the app failed outside its own error handling")
-            whole = (500, [("Content-Type", "text/plain; charset=utf-8")],
-                     b"Internal server error.\n")
-        if whole is not None:
-            proto.response_bytes(*whole)
+            answer = (500, [("Content-Type", "text/plain; charset=utf-8")],
+                      b"Internal server error.\n")
+        status, headers, body_or_file = answer
+        if isinstance(body_or_file, Path):
+            proto.response_file(status, headers, str(body_or_file))
+        else:
+            proto.response_bytes(status, headers, body_or_file)
 
-    async def _body(self, scope: Any, proto: Any) -> bytes:
+    async def _body(self, scope: Any, proto: Any, client: str) -> bytes:
         headers = scope.headers
         length = (headers.get("content-length") or "").strip()
         chunked = "chunked" in (headers.get("transfer-encoding") or "").lower()
@@ -99,15 +121,17 @@ class RSGIFront:
             raise BodyProblem("framing")
         if length and not length.isdigit():
             raise BodyProblem("framing")
-        limit = self.body_limit(scope.method, scope.path)
+        limit = self.body_limit(scope.method, scope.path, headers.get("content-type") or "")
         if length and int(length) > limit:
             raise BodyProblem("too-large")
-        # What this body may take of the worker's budget: all its declared length at
-        # once, or (chunked) up to its limit.
+        # What this body may take of the budgets: all its declared length at once, or
+        # (chunked) up to its limit.  A client reads one of the largest bodies at a time.
         claim = int(length) if length else limit
-        if self.bodies_held + claim > self.body_budget:
+        mine = self.held_by.get(client, 0)
+        if self.bodies_held + claim > self.body_budget or mine + claim > self.largest_body:
             raise BodyProblem("busy")
         self.bodies_held += claim
+        self.held_by[client] = mine + claim
         parts: list[bytes] = []
         size = 0
         try:
@@ -125,12 +149,16 @@ class RSGIFront:
             raise BodyProblem("unreadable") from None
         finally:
             self.bodies_held -= claim
+            left = self.held_by.pop(client, 0) - claim
+            if left > 0:
+                self.held_by[client] = left
         return b"".join(parts)
 
-    def _environ(self, scope: Any, body: bytes, problem: str) -> dict[str, Any]:
+    def _environ(self, scope: Any, body: bytes, problem: str,
+                 client: str) -> dict[str, Any]:
         """The WSGI environ of a request (PEP 3333)."""
         host, _, port = scope.server.rpartition(":")
-        client, _, client_port = scope.client.rpartition(":")
+        peer, _, peer_port = scope.client.rpartition(":")
         environ: dict[str, Any] = {
             "REQUEST_METHOD": scope.method,
             "SCRIPT_NAME": "",
@@ -140,8 +168,10 @@ class RSGIFront:
             "SERVER_NAME": host.strip("[]"),
             "SERVER_PORT": port,
             "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
-            "REMOTE_ADDR": client.strip("[]"),
-            "REMOTE_PORT": client_port,
+            # The client, read once (behind proxies: from X-Forwarded-For).
+            "REMOTE_ADDR": client,
+            "REMOTE_PORT": peer_port if client == peer.strip("[]") else "",
+            PEER_KEY: peer.strip("[]"),
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": scope.scheme,
             "wsgi.input": io.BytesIO(body),
@@ -152,8 +182,8 @@ class RSGIFront:
             "wsgi.run_once": False,
         }
         for name in scope.headers.keys():  # noqa: SIM118 - a mapping-like object
-            if name == "content-length":  # the body's real length is set below
-                continue
+            if name == "content-length" or "_" in name:  # the body's length is set below;
+                continue  # X_Forwarded_For would take X-Forwarded-For's place
             values = scope.headers.get_all(name)
             key = name.upper().replace("-", "_")
             if key == "CONTENT_TYPE":
@@ -167,11 +197,11 @@ class RSGIFront:
             environ[BODY_PROBLEM] = problem
         return environ
 
-    def _serve(self, environ: dict[str, Any], proto: Any, loop: asyncio.AbstractEventLoop,
-               closing: bool) -> tuple[int, list[tuple[str, str]], bytes] | None:
-        """Run the WSGI app on a request thread.  A whole answer is returned for the
-        event loop to send; a streamed one is sent from this same thread (what the
-        app iterates, a store's cursor for one, may not move to another thread)."""
+    def _serve(self, environ: dict[str, Any], closing: bool,
+               ) -> tuple[int, list[tuple[str, str]], bytes | Path]:
+        """Run the WSGI app on a request thread.  A small answer is returned whole; a
+        larger one is written to a spool file (on this same thread: what the app
+        iterates, a store's cursor for one, may not move to another thread)."""
         started: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]],
@@ -194,25 +224,39 @@ class RSGIFront:
             second = next(iterator, None)
             if second is None and len(first) <= CHUNK_BYTES:
                 return started[0], started[1], first
-            transport = asyncio.run_coroutine_threadsafe(
-                _start_stream(proto, started[0], started[1]), loop).result()
-            rest = _chain(first, second, iterator)
-            try:
-                for chunk in _rechunk(rest, CHUNK_BYTES):
-                    asyncio.run_coroutine_threadsafe(
-                        _send(transport, chunk, self.body_timeout), loop).result()
-            except TimeoutError:
-                log.warning("a client took no part of its answer for %g s: cut",
-                            self.body_timeout)
-            except Exception as error:  # the client went away, or the body failed
-                log.warning("a streamed answer stopped: %s: %s", type(error).__name__, error)
-            return None
+            client = client_key(environ["REMOTE_ADDR"])
+            refused = self.spool.refusal(client)
+            if refused is not None:
+                log.warning("a large answer refused: %s",
+                            "the client has not taken its earlier ones" if refused == "client"
+                            else "this worker holds too many answers nobody has taken")
+                return _unread_answers(environ, refused)
+            path, size = self.spool.write(_chain(first, second, iterator), client)
+            self.spool.forget_later(path, size)
+            headers = [h for h in started[1] if h[0].lower() != "content-length"]
+            headers.append(("Content-Length", str(size)))
+            return started[0], headers, path
         finally:
             _close(result)
 
 
-async def _start_stream(proto: Any, status: int, headers: list[tuple[str, str]]) -> Any:
-    return proto.response_stream(status, headers)
+def _check_headers(scope: Any) -> None:
+    for name in scope.headers.keys():  # noqa: SIM118 - a mapping-like object
+        if any(len(value) > MAX_HEADER_BYTES for value in scope.headers.get_all(name)):
+            raise BodyProblem("header")
+
+
+def _unread_answers(environ: dict[str, Any],
+                    why: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    from ...messages import choose, text
+
+    accepted = [part.split(";")[0].strip()
+                for part in environ.get("HTTP_ACCEPT_LANGUAGE", "").split(",")[:8]]
+    lang = choose(None, [a for a in accepted if a])
+    status = 429 if why == "client" else 503
+    body = text(f"body.unread_{why}", lang) + "\n"
+    return status, [("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "5"),
+                    ("Content-Language", lang)], body.encode()
 
 
 def _latin1(text: str) -> str:
@@ -220,24 +264,11 @@ def _latin1(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
-async def _send(transport: Any, chunk: bytes, deadline: float) -> None:
-    # granian's send_bytes gives an awaitable, not a coroutine: wrap it in one.
-    async with asyncio.timeout(deadline):
-        await transport.send_bytes(chunk)
-
-
 def _chain(first: bytes, second: bytes | None, rest: Any) -> Iterable[bytes]:
     yield first
     if second is not None:
         yield second
         yield from rest
-
-
-def _rechunk(parts: Iterable[bytes], size: int) -> Iterable[bytes]:
-    """The same bytes in pieces of at most ``size`` (none empty)."""
-    for part in parts:
-        for start in range(0, len(part), size):
-            yield part[start:start + size]
 
 
 def _close(result: Any) -> None:

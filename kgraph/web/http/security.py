@@ -38,6 +38,7 @@ BODY_PROBLEMS = {
     "too-large": (413, message("body.too-large")),
     "busy": (503, message("body.busy")),
     "framing": (400, message("body.framing")),
+    "header": (431, message("body.header")),
     "unreadable": (400, message("body.unreadable")),
 }
 
@@ -46,7 +47,12 @@ BODY_PROBLEMS = {
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def body_limit(config: Config, method: str, path: str) -> int:
+#: The largest URL-encoded form an upload path takes (a sign-in, a button): forms
+#: are parsed in the web process, one object per field.
+MAX_FORM_BYTES = 64 * 1024
+
+
+def body_limit(config: Config, method: str, path: str, content_type: str = "") -> int:
     """The largest body a request may send, in bytes: the one rule for the front
     (:mod:`kgraph.web.http.front`) and for Flask."""
     if method.upper() not in BODY_METHODS:
@@ -54,8 +60,13 @@ def body_limit(config: Config, method: str, path: str) -> int:
     if path == "/sparql":
         return config.max_body_bytes
     if path == "/validation" or path.startswith("/staff/"):
+        if content_type.split(";", 1)[0].strip().lower() == FORM:
+            return min(MAX_FORM_BYTES, config.max_upload_bytes)
         return config.max_upload_bytes
     return 0
+
+
+FORM = "application/x-www-form-urlencoded"
 
 
 @bp.before_app_request
@@ -65,7 +76,7 @@ def _body_problems() -> None:
     from ..state import current_state
 
     config = current_state().config
-    limit = body_limit(config, request.method, request.path)
+    limit = body_limit(config, request.method, request.path, request.content_type or "")
     problem = request.environ.get(BODY_PROBLEM)
     if not problem and (request.content_length or 0) > limit:
         problem = "too-large"
@@ -83,6 +94,9 @@ def _body_problems() -> None:
             headers={"Retry-After": "1"} if status == 503 else {},
         )
     request.max_content_length = limit
+    # A form field may be as large as the body may (the body limit bounds it): a
+    # field that is not wanted is then named by the page, not refused as "too large".
+    request.max_form_memory_size = limit
 
 
 @bp.before_app_request

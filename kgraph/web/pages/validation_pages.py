@@ -150,8 +150,18 @@ def _upload_name() -> str:
     return clean_name(request.args.get("name"))
 
 
+#: The fields an upload form sends (the file; "lang" is the page's language choice).
+UPLOAD_FIELDS = frozenset({"file", "lang"})
+
+
 def _upload() -> tuple[str, bytes]:
     """The uploaded file's name and bytes (multipart ``file``, or the raw body)."""
+    unexpected = sorted({*request.form, *request.files} - UPLOAD_FIELDS)
+    if unexpected:
+        names = ", ".join(unexpected)
+        raise UploadError([problem(
+            "upload", f"フォームに想定外の項目があります：{names}（file だけを送ってください）。",
+            f"unexpected form field(s): {names} (send only 'file')")])
     file = request.files.get("file")
     if file is not None and file.filename:
         return clean_name(file.filename), file.read()
