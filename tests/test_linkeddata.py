@@ -340,3 +340,28 @@ def test_sitemap_lists_every_resource_page_and_robots_points_to_it(app, client):
     robots = client.get("/robots.txt").get_data(as_text=True)
     assert f"Sitemap: {BASE}sitemap.xml" in robots
     assert "Disallow: /sparql" in robots
+
+
+def test_the_prior_version_the_ontology_names_dereferences(client):
+    """owl:priorVersion <…/ontology/1.0.1> answers that version as published (RDF only)."""
+    ontology = rdflib.Graph().parse(PROJECT_ROOT / "ontology" / "kgo.ttl")
+    prior = {str(o) for o in ontology.objects(None, rdflib.OWL.priorVersion)}
+    assert prior
+    for iri in prior:
+        version = iri.rsplit("/", 1)[1]
+        answer = client.get(f"/ontology/{version}", headers={"Accept": "text/turtle"})
+        assert answer.status_code == 200 and answer.mimetype == "text/turtle"
+        graph = rdflib.Graph().parse(data=answer.data, format="turtle")
+        assert (None, rdflib.OWL.versionIRI, rdflib.URIRef(iri)) in graph
+        assert "Accept" in answer.headers["Vary"]
+        assert client.get(f"/ontology/{version}",
+                          headers={"Accept": "application/n-triples"}).mimetype == \
+            "application/n-triples"
+    assert client.get("/ontology/0.0.9").status_code == 404
+    assert client.get("/ontology/..%2fkgo").status_code == 404
+
+
+def test_not_acceptable_varies_on_accept(client):
+    answer = client.get("/ontology", headers={"Accept": "image/png"})
+    assert answer.status_code == 406
+    assert "Accept" in answer.headers["Vary"]

@@ -16,6 +16,7 @@ only, and its pages carry inline styles that a strict Content-Security-Policy bl
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -381,6 +382,23 @@ def ontology() -> Response:
 @bp.get("/ontology.<suffix>")
 def ontology_as(suffix: str) -> Response:
     return _serve("ontology", "ontology", suffix)
+
+
+@bp.get("/ontology/<version>")
+def ontology_prior_version(version: str) -> Response:
+    """A prior version the ontology names (``owl:priorVersion``), as it was published:
+    kept in ``ontology/versions/kgo-<version>.ttl``, in the RDF form asked for."""
+    from ...config import PROJECT_ROOT
+
+    path = PROJECT_ROOT / "ontology" / "versions" / f"kgo-{version}.ttl"
+    if not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", version) or not path.is_file():
+        raise NotFound()
+    media = rdfmedia.negotiate(html=False)
+    triples = _cached(("ontology", "prior", version), lambda: _parse_files([path]))
+    response = rdfmedia.rdf_response(triples, media)
+    response.vary.add("Accept")
+    response.headers["Link"] = f'<{ONTOLOGY_IRI}>; rel="latest-version"'
+    return response
 
 
 @bp.get("/shapes")
