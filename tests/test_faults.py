@@ -346,6 +346,8 @@ CORRUPTIONS = {
     "invalid-utf8": lambda data: data.replace("。".encode(), b"\xe3\x80", 1),
     # between two statements (a NUL inside a string literal is valid Turtle)
     "nul-bytes": lambda data: data.replace(b" .\n\n", b" .\n" + b"\x00" * 64 + b"\n", 1),
+    # inside a string literal: valid Turtle, refused by the shapes (kgs:TextCharactersShape)
+    "nul-in-literal": lambda data: data.replace("。".encode(), "。".encode() + b"\x00" * 8, 1),
     "random-bytes": lambda data: data[:5000] + bytes(range(256)) + data[5000:],
     "unbalanced": lambda data: data.replace(b" .\n", b" ;\n", 3),
     "empty": lambda data: b"",

@@ -5,6 +5,10 @@ shape), ``invalid.ttl`` and ``expected.json``: the results the invalid data must
 written down by hand from what the fixture breaks.  A node shape's results include those
 of its property shapes.  Fixtures are validated together with ``ontology/kgo.ttl`` (the
 subclass axioms and code lists the shapes rely on), through ``kgraph.validation``.
+
+``kgs:TextCharactersShape`` is also run on the shipped data as ``kgraph load`` validates
+it (per unit, from the parsed quads), with each engine: its regular expression must mean
+the same to rdflib's SPARQL (Python's re) and to Oxigraph's (Rust's regex).
 """
 
 from __future__ import annotations
@@ -14,14 +18,18 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
-from kgraph.config import PROJECT_ROOT
-from kgraph.iris import KGS, PREFIXES
-from kgraph.validation import Result, load_shapes, validate_graph
+from kgraph.config import DEFAULT_BASE, PROJECT_ROOT
+from kgraph.dataset import parse_sources
+from kgraph.iris import KGO, KGS, PREFIXES
+from kgraph.sources import shipped_sources
+from kgraph.validation import Result, load_shapes, turbo_available, validate_graph
+from kgraph.validation_units import validate_dataset
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
 #: Prefixes used in the fixtures and in expected.json (longest namespace first when compacting).
@@ -171,3 +179,52 @@ def test_shapes_graph_has_a_versioned_header():
     assert SHAPES.value(header, OWL.versionInfo) is not None
     assert SHAPES.value(header, OWL.versionIRI) is not None
     assert _texts(header, RDFS.label) == Counter({"ja": 1, "en": 1})
+
+
+# ---------------------------------------------------------------------------
+# Characters of literals, on the shipped data, with each engine
+# ---------------------------------------------------------------------------
+
+
+def _with_bad_characters() -> tuple[list[ox.Quad], str]:
+    """The shipped data with a NUL in an entry's Japanese overview, a BEL in its English
+    one, and a tab, line feed and carriage return in its Japanese label (which are text)."""
+    quads = parse_sources(shipped_sources(DEFAULT_BASE), DEFAULT_BASE)
+    overview = ox.NamedNode(KGO + "overview")
+    label = ox.NamedNode(str(RDFS.label))
+    entry = sorted(q.subject.value for q in quads if q.predicate == overview)[0]
+    out = []
+    for q in quads:
+        o = q.object
+        if q.subject.value == entry and isinstance(o, ox.Literal) and o.language:
+            if q.predicate == overview:
+                text = o.value + ("\x00" * 8 if o.language == "ja" else "\x07")
+                o = ox.Literal(text, language=o.language)
+            elif q.predicate == label and o.language == "ja":
+                o = ox.Literal("\t" + o.value + "\n（改行）\r\n", language="ja")
+        out.append(ox.Quad(q.subject, q.predicate, o, q.graph_name))
+    return out, entry
+
+
+@pytest.mark.parametrize("engine", ["pyshacl", "turbo"])
+def test_control_characters_in_a_literal_are_refused(engine, monkeypatch):
+    if engine == "turbo" and not turbo_available():
+        pytest.skip("pyshacl-turbo is not installed")
+    monkeypatch.setenv("KGRAPH_SHACL_ENGINE", engine)
+    quads, entry = _with_bad_characters()
+    report = validate_dataset(quads, base=DEFAULT_BASE, cache_dir=None, workers=1)
+    assert not report.conforms
+    found = [r for r in report.results if r.shape == KGS + "TextCharactersShape"]
+    assert sorted((r.focus, r.path, r.severity) for r in found) == [
+        (entry, KGO + "overview", "Violation")
+    ] * 2
+    codes = []
+    for r in found:
+        assert r.value is not None
+        code = "U+0000" if "\x00" in r.value else "U+0007" if "\x07" in r.value else None
+        codes.append(code)
+        for lang in ("ja", "en"):
+            assert code in r.message(lang) and KGO + "overview" in r.message(lang), r.messages
+    assert sorted(codes) == ["U+0000", "U+0007"]
+    # nothing else: the tab and line breaks in the label are text
+    assert report.count("Violation") == 2
