@@ -32,6 +32,14 @@ if not any(os.environ.get(name) for name in ("LC_ALL", "LC_MESSAGES", "LANG")):
 _RUN_CACHE = tempfile.mkdtemp(prefix="kgraph-test-cache-")
 os.environ["KGRAPH_CACHE_DIR"] = _RUN_CACHE
 atexit.register(shutil.rmtree, _RUN_CACHE, ignore_errors=True)
+# Servers, the CLI and the sandboxes validate with pyshacl-turbo when it is installed (it
+# is in the test extra): it halves the time of the tests that publish.  pySHACL, the
+# default engine, is what tests/test_shapes.py runs every shape's fixtures with, and
+# test_validation_scale.py / test_reports.py show both engines give the same reports.
+from kgraph.validation import turbo_available  # noqa: E402
+
+if turbo_available():
+    os.environ.setdefault("KGRAPH_SHACL_ENGINE", "turbo")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support.env import clean_env
 
 from kgraph.config import PROJECT_ROOT, Config
 from kgraph.dataset import parse_sources
@@ -137,11 +137,7 @@ def test_same_text_other_datatype_is_told_apart(labels):
 
 
 def kgraph(*args: str) -> subprocess.CompletedProcess:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("KGRAPH_") or k == "KGRAPH_CACHE_DIR"
-    }
+    env = clean_env()
     return subprocess.run(
         [sys.executable, "-m", "kgraph.cli", "--base", BASE, *args],
         capture_output=True,

@@ -32,6 +32,9 @@ from support.server import running_server
 pytestmark = pytest.mark.server
 
 BUDGET = 5
+#: Validation's budget: an ordinary upload (the whole plan validated again, the cache being
+#: kept small) must fit in it on a loaded machine (the suite runs on parallel workers).
+VALIDATION_BUDGET = 15
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
@@ -45,7 +48,7 @@ def store(tmp_path_factory) -> Path:
 def start(store: Path, *args: str, env: dict[str, str] | None = None, workers: int = 2):
     return running_server(
         "--store", str(store), "--workers", str(workers), "--query-timeout", str(BUDGET),
-        "--validation-timeout", str(BUDGET), "--proxy-hops", "1", *args,
+        "--validation-timeout", str(VALIDATION_BUDGET), "--proxy-hops", "1", *args,
         env={"KGRAPH_UPDATE_TOKEN": TOKEN, **(env or {})},
     )
 
@@ -300,8 +303,9 @@ def test_5_a_megabyte_of_entry_stubs_is_cut_at_the_budget(server):
     took = time.monotonic() - start_time
     assert answer.status_code in (503, 200), answer.text[:300]
     if answer.status_code == 503:
-        assert f"time budget of {BUDGET} s" in answer.text or "MB of memory" in answer.text
-    assert took < BUDGET + 15
+        assert (f"time budget of {VALIDATION_BUDGET} s" in answer.text
+                or "MB of memory" in answer.text)
+    assert took < VALIDATION_BUDGET + 15
     for pid in pids:
         assert private_memory(pid) - before[pid] < 50 << 20, "the web process grew"
 

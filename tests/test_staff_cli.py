@@ -10,12 +10,12 @@ line), when and why.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support.env import clean_env
 from test_staff_api import edit_csv
 
 from kgraph.config import Config
@@ -27,9 +27,7 @@ BASE = "http://localhost:8000/"
 
 
 def kgraph(*args: str, lang: str = "C.UTF-8") -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("KGRAPH_", "LC_", "LANG")) or k == "KGRAPH_CACHE_DIR"}
-    env.update({"LANG": lang, "KGRAPH_BASE": BASE})
+    env = clean_env("LC_", "LANG", LANG=lang, KGRAPH_BASE=BASE)
     return subprocess.run([sys.executable, "-m", "kgraph.cli", *args], env=env,
                           capture_output=True, text=True, timeout=300)
 

@@ -20,6 +20,7 @@ import openpyxl
 import pyoxigraph as ox
 import pytest
 from openpyxl.utils import get_column_letter
+from support.env import clean_env
 
 from kgraph.config import PROJECT_ROOT, Config
 from kgraph.snapshots import SnapshotStore
@@ -308,11 +309,7 @@ def test_not_a_workbook(shipped):
 
 
 def kgraph(*args: str) -> subprocess.CompletedProcess:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("KGRAPH_") or k == "KGRAPH_CACHE_DIR"
-    }
+    env = clean_env()
     return subprocess.run(
         [sys.executable, "-m", "kgraph.cli", "--base", BASE, *args],
         capture_output=True,

