@@ -54,8 +54,11 @@ serve: setup
 	@test -e $(STORE)/current || $(BIN)/kgraph load --store $(STORE)
 	$(BIN)/python server.py --store $(STORE) --staff-accounts var/staff-accounts
 
+# Four pytest workers on the two cores of the reference machine: most of a test waits on a
+# server, a sandbox or a budget.  Each test file stays on one worker, in order (module
+# fixtures keep state: a store that tests publish into one after the other).
 test: setup system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 4 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

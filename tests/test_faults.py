@@ -41,6 +41,7 @@ from support.hostile import (
     production_server,
     served,
 )
+from support.kill_points import KILL_POINTS
 from support.processes import SANDBOX, executors_below
 from support.server import ROOT
 
@@ -51,36 +52,9 @@ SHIPPED = [str(p) for p in sorted((ROOT / "ontology").glob("*.ttl"))] + [
 ]
 
 #: Runs the real CLI, and SIGKILLs itself at one step of the publication.
-KILL_AT = r"""
-import os, signal, sys
-point, argv = sys.argv[1], sys.argv[2:]
-
-def die():
-    os.kill(os.getpid(), signal.SIGKILL)
-
-real_rename, real_symlink, real_replace = os.rename, os.symlink, os.replace
-
-def rename(src, dst, *a, **k):
-    if point == "rename" and "/.building-" in str(src):
-        die()
-    return real_rename(src, dst, *a, **k)
-
-def symlink(src, dst, *a, **k):
-    if point == "symlink" and ".current-" in str(dst):
-        die()
-    return real_symlink(src, dst, *a, **k)
-
-def replace(src, dst, *a, **k):
-    if point == "replace" and ".current-" in str(src):
-        die()
-    return real_replace(src, dst, *a, **k)
-
-os.rename, os.symlink, os.replace = rename, symlink, replace
-import kgraph.snapshots
-if point == "prune":
-    kgraph.snapshots.SnapshotStore.prune = lambda self, keep=2: die()
+KILL_AT = KILL_POINTS + r"""
 from kgraph.cli import main
-sys.exit(main(argv))
+sys.exit(main(sys.argv[2:]))
 """
 
 

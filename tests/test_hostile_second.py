@@ -5,9 +5,10 @@ regression test against the production server (granian, worker processes over an
 on-disk store, the operator token, ``--proxy-hops 1`` so that one machine speaks as
 many clients through ``X-Forwarded-For``).  Tests are named after their finding.
 
-Part B: what attacking the fixed code again found (``test_b*``).  Each is written
-as the behaviour the server should have and marked ``xfail(strict=True)`` until the
-module named in its reason is fixed; the reproductions are in the docstrings.
+Part B: what attacking the fixed code again found (``test_b*``), fixed in 181ff74
+(web/http/clients.py, web/http/spool.py, security.body_limit, the remote engine's
+sandbox, FROM restricted to kgraph's graphs); each is the behaviour the server has now,
+with the reproduction in its docstring.
 
 What is reasonable to test of connection floods is tested (finding 4); the rest is
 a documented limit (docs/security.md): with more idle connections than

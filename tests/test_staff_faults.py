@@ -22,6 +22,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
+from support.kill_points import KILL_POINTS
 from support.server import running_server
 from test_staff_api import BASE, OPERATOR, edit_csv, make_store, make_tokens, upload
 
@@ -35,36 +36,9 @@ CORPUS = Path(__file__).resolve().parent / "hostile" / "uploads"
 OVERVIEW = "https://w3id.org/kgraph/ontology#overview"
 
 #: Publishes a staff change in this process, and SIGKILLs itself at one step.
-KILL_AT = r"""
-import json, os, signal, sys
-point, root, upload, based_on = sys.argv[1:5]
-
-def die():
-    os.kill(os.getpid(), signal.SIGKILL)
-
-real_rename, real_symlink, real_replace = os.rename, os.symlink, os.replace
-
-def rename(src, dst, *a, **k):
-    if point == "rename" and "/.building-" in str(src):
-        die()
-    return real_rename(src, dst, *a, **k)
-
-def symlink(src, dst, *a, **k):
-    if point == "symlink" and ".current-" in str(dst):
-        die()
-    return real_symlink(src, dst, *a, **k)
-
-def replace(src, dst, *a, **k):
-    if point == "replace" and ".current-" in str(src):
-        die()
-    if point == "record" and "/history/." in str(src):
-        die()
-    return real_replace(src, dst, *a, **k)
-
-os.rename, os.symlink, os.replace = rename, symlink, replace
-import kgraph.snapshots
-if point == "prune":
-    kgraph.snapshots.SnapshotStore.prune = lambda self, keep=2: die()
+KILL_AT = KILL_POINTS + r"""
+import json
+root, upload, based_on = sys.argv[2:5]
 from kgraph.engine.operations import _problem_json, _report_answer
 from kgraph.staff import publishing
 header = {"name": "plan.csv", "based_on": based_on, "base": "http://localhost:8000/",
