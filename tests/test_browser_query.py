@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
+from support.browser import ARTIFACTS, launched_browser
 from support.server import ServerURL, running_server
 
 from kgraph.iris import KGO
@@ -26,12 +27,6 @@ from kgraph.web.pages import assets
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PLAN = "/id/plan/kawasaki-2022/"
 PJ_QUERY = (
     "SELECT ?entry ?number WHERE { ?entry a kgo:PlanEntry ; kgo:entryNumber ?number ; "
@@ -41,13 +36,7 @@ PJ_QUERY = (
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make system-deps installs it)")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    yield from launched_browser()
 
 
 @pytest.fixture(scope="module")

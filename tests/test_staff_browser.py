@@ -18,16 +18,13 @@ from urllib.parse import urlsplit
 
 import openpyxl
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
+from support.browser import ARTIFACTS, launched_browser
 from support.server import ServerURL, running_server
 from test_staff_api import make_store, make_tokens
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ENTRY = "id/plan/kawasaki-2022/entry/"
 
 #: Per language: the browser's locale, the entry edited, what is added, the words seen.
@@ -54,13 +51,7 @@ def site(tmp_path_factory) -> Iterator[tuple[ServerURL, dict[str, str]]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make system-deps installs it)")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    yield from launched_browser()
 
 
 class Watch:
