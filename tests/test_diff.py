@@ -6,11 +6,10 @@ import csv
 import io
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from support.env import clean_env
+from support.hostile import kgraph as run_kgraph
 
 from kgraph.config import PROJECT_ROOT, Config
 from kgraph.dataset import parse_sources
@@ -137,14 +136,7 @@ def test_same_text_other_datatype_is_told_apart(labels):
 
 
 def kgraph(*args: str) -> subprocess.CompletedProcess:
-    env = clean_env()
-    return subprocess.run(
-        [sys.executable, "-m", "kgraph.cli", "--base", BASE, *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env=env,
-    )
+    return run_kgraph("--base", BASE, *args, cwd=PROJECT_ROOT)
 
 
 def test_command_exit_codes_as_diff(tmp_path, shipped):

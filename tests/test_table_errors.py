@@ -12,7 +12,6 @@ import csv
 import io
 import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import openpyxl
 import pyoxigraph as ox
 import pytest
 from openpyxl.utils import get_column_letter
-from support.env import clean_env
+from support.hostile import kgraph as run_kgraph
 
 from kgraph.config import PROJECT_ROOT, Config
 from kgraph.snapshots import SnapshotStore
@@ -309,14 +308,7 @@ def test_not_a_workbook(shipped):
 
 
 def kgraph(*args: str) -> subprocess.CompletedProcess:
-    env = clean_env()
-    return subprocess.run(
-        [sys.executable, "-m", "kgraph.cli", "--base", BASE, *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env=env,
-    )
+    return run_kgraph("--base", BASE, *args, cwd=PROJECT_ROOT)
 
 
 @pytest.fixture(scope="module")
