@@ -34,7 +34,7 @@ pytestmark = pytest.mark.server
 BUDGET = 5
 #: Validation's budget: an ordinary upload (the whole plan validated again, the cache being
 #: kept small) must fit in it on a loaded machine (the suite runs on parallel workers).
-VALIDATION_BUDGET = 15
+VALIDATION_BUDGET = 60
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
@@ -301,10 +301,13 @@ def test_5_a_megabyte_of_entry_stubs_is_cut_at_the_budget(server):
     start_time = time.monotonic()
     answer = upload(server, "entries.ttl", data, client=50)
     took = time.monotonic() - start_time
-    assert answer.status_code in (503, 200), answer.text[:300]
+    # validated, or stopped by the sandbox's time budget (503) or memory cap (422)
+    assert answer.status_code in (503, 422, 200), answer.text[:300]
     if answer.status_code == 503:
         assert (f"time budget of {VALIDATION_BUDGET} s" in answer.text
                 or "MB of memory" in answer.text)
+    if answer.status_code == 422:
+        assert "needed more memory than allowed" in answer.text
     assert took < VALIDATION_BUDGET + 15
     for pid in pids:
         assert private_memory(pid) - before[pid] < 50 << 20, "the web process grew"
