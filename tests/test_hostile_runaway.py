@@ -15,6 +15,7 @@ import threading
 
 import pytest
 from support.hostile import load_store
+from support.processes import ended
 
 from kgraph.engine.sandbox import (
     DEMOTED_NICENESS,
@@ -75,8 +76,7 @@ def test_the_runaway_executor_is_demoted_and_ended(pool):
         pool.call({"op": "sleep", "seconds": 30}, budget=3)
     watcher.join()
     assert seen.get("nice") == DEMOTED_NICENESS
-    with pytest.raises(ProcessLookupError):
-        os.kill(first, 0)
+    assert ended(first), "the runaway executor was not ended"
     assert pool.call({"op": "ping"}, budget=30)[0]["pong"] != first
     assert len(pool._all) == 1  # the pool is back to its size
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import time
 from pathlib import Path
 
 
@@ -40,3 +42,18 @@ def executors_below(pid: int, depth: int = 2) -> list[int]:
             if SANDBOX in Path(f"/proc/{child}/cmdline").read_bytes():
                 found.append(child)
     return found
+
+
+def ended(pid: int, within: float = 10) -> bool:
+    """Whether the process is gone (or a zombie: killed, not yet reaped) within a few
+    seconds: the kill is sent when the budget ends, its reaping may lag on a busy machine."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except (ProcessLookupError, FileNotFoundError):
+            return True
+        time.sleep(0.05)
+    return False
