@@ -268,7 +268,9 @@ def kgraph_server(
         command += ["--store", store]
     if executors:
         command += ["--executors", str(executors)]
-    command += extra or []
+    # wrk's connections all come from one address and stand for many clients: without
+    # this, the per-client limit (--client-queries, 2) answers most of them 429.
+    command += ["--client-queries", "64", *(extra or [])]
     env = {k: "" for k in os.environ if k.startswith("KGRAPH_") and k != "KGRAPH_CACHE_DIR"}
     return Server(name, command, "/sparql", env=env)
 
