@@ -272,8 +272,8 @@ def _property_changes(
 # ---------------------------------------------------------------------------
 
 
-def excerpt(old: str, new: str, context: int = 12) -> tuple[str, str]:
-    """Both texts cut down to the changed middle (in ［ ］) with a little context."""
+def common_ends(old: str, new: str) -> tuple[int, int]:
+    """How many characters the two texts share at the start, and then at the end."""
     limit = min(len(old), len(new))
     start = 0
     while start < limit and old[start] == new[start]:
@@ -281,6 +281,12 @@ def excerpt(old: str, new: str, context: int = 12) -> tuple[str, str]:
     end = 0
     while end < limit - start and old[-1 - end] == new[-1 - end]:
         end += 1
+    return start, end
+
+
+def excerpt(old: str, new: str, context: int = 12) -> tuple[str, str]:
+    """Both texts cut down to the changed middle (in ［ ］) with a little context."""
+    start, end = common_ends(old, new)
     if start + end == 0 or (len(old) <= 2 * context and len(new) <= 2 * context):
         return old, new
 

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from support.shipped import ask, select, shipped_store
 
-from kgraph.dataset import parse_sources
 from kgraph.iris import PREFIXES
-from kgraph.sources import shipped_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "source" / "000_92204f952bfb02bb.txt"
@@ -23,24 +22,11 @@ SOURCE_LINES = SOURCE.read_text(encoding="utf-8").split("\n")
 BASE = "http://kgraph.test/data/"
 PLAN = f"{BASE}id/plan/kawasaki-2022"
 KGO = PREFIXES["kgo"]
-HEADER = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
 
 
 @pytest.fixture(scope="module")
 def store() -> ox.Store:
-    store = ox.Store()
-    store.bulk_extend(parse_sources(shipped_sources(BASE), BASE))
-    return store
-
-
-def select(store: ox.Store, query: str) -> list[tuple[str, ...]]:
-    solutions = store.query(HEADER + query, use_default_graph_as_union=True)
-    names = [v.value for v in solutions.variables]
-    return [tuple(row[n].value if row[n] is not None else "" for n in names) for row in solutions]
-
-
-def ask(store: ox.Store, query: str) -> bool:
-    return bool(store.query(HEADER + query, use_default_graph_as_union=True))
+    return shipped_store(BASE)
 
 
 def texts(store: ox.Store, iri: str, prop: str, lang: str) -> list[str]:

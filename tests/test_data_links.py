@@ -13,13 +13,11 @@ import re
 
 import pyoxigraph as ox
 import pytest
+from support.shipped import select, shipped_store
 
-from kgraph.dataset import parse_sources
 from kgraph.iris import PREFIXES
-from kgraph.sources import shipped_sources
 
 BASE = "http://kgraph.test/data/"
-HEADER = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
 OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 FOAF_PAGE = "http://xmlns.com/foaf/0.1/page"
@@ -37,15 +35,7 @@ CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
 @pytest.fixture(scope="module")
 def store() -> ox.Store:
-    store = ox.Store()
-    store.bulk_extend(parse_sources(shipped_sources(BASE), BASE))
-    return store
-
-
-def select(store: ox.Store, query: str) -> list[tuple[str, ...]]:
-    solutions = store.query(HEADER + query, use_default_graph_as_union=True)
-    names = [v.value for v in solutions.variables]
-    return [tuple(row[n].value if row[n] is not None else "" for n in names) for row in solutions]
+    return shipped_store(BASE)
 
 
 def links(store: ox.Store) -> list[tuple[str, str, str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...diff import Diff
+from ...diff import Diff, common_ends
 from ...messages import text
 from ..pages.linkeddata import local_href
 
@@ -95,12 +95,6 @@ def _shown(value: Any, parts: tuple[str, str, str]) -> Shown:
 
 def _marked(old: str, new: str) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
     """Both texts as (common start, own middle, common end)."""
-    limit = min(len(old), len(new))
-    start = 0
-    while start < limit and old[start] == new[start]:
-        start += 1
-    end = 0
-    while end < limit - start and old[-1 - end] == new[-1 - end]:
-        end += 1
+    start, end = common_ends(old, new)
     head, tail = old[:start], old[len(old) - end:] if end else ""
     return ((head, old[start:len(old) - end], tail), (head, new[start:len(new) - end], tail))
