@@ -10,6 +10,7 @@ line), when and why.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +89,22 @@ def test_a_publication_from_the_command_line_is_recorded(setup):
     assert newest["current"] and not first["current"]
     diff = store.record_diff(newest["id"])
     assert diff["en"]["resources"][0]["name"] == "plan entry 061"
+
+
+def test_importing_what_is_published_publishes_nothing(setup):
+    """After the import above, the same table again: no new snapshot, said in ja/en."""
+    store = SnapshotStore(setup["store"])
+    before = store.history()
+    current = store.current().name
+    again = kgraph("import-table", str(setup["edited"]), "--store", str(setup["store"]), "--apply")
+    assert again.returncode == 0, again.stderr
+    assert f"nothing published: the published data ({current}) already holds exactly this" \
+        in again.stdout
+    assert store.history() == before and store.current().name == current
+    ja = kgraph("import-table", str(setup["edited"]), "--store", str(setup["store"]), "--apply",
+                "--json", lang="ja_JP.UTF-8")
+    assert json.loads(ja.stdout)["status"] == "unchanged"
+    assert json.loads(ja.stdout)["snapshot"] == current
 
 
 def test_staff_token_makes_a_line_that_signs_in(setup):

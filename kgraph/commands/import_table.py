@@ -33,7 +33,6 @@ from ..service import (
     from_files,
     publish,
     refuse_unless_conforming,
-    unchanged,
     validate,
     with_upload,
     writing,
@@ -103,8 +102,7 @@ def _import(args: argparse.Namespace, config: Config, path: Path, out: _Output,
                                 skip=[provenance.graph(config.base)])[args.lang]
     except (SourceError, Refused, OSError):
         changes = None
-    if args.apply and published is not None and unchanged(candidate, published):
-        return out.done(checked, triples, changes, None, unchanged_as=published.snapshot)
+    served = published.snapshot if published is not None else None
     try:
         path_published = (str(publish(config.store, checked, published,
                                       summary=args.summary, details={"upload": path.name}))
@@ -113,6 +111,9 @@ def _import(args: argparse.Namespace, config: Config, path: Path, out: _Output,
         out.error(say(args, "cannot_write", store=config.store, reason=error.strerror or error))
         print(say(args, "nothing_changed"), file=sys.stderr)
         return EXIT_ERROR
+    if path_published is not None and Path(path_published).name == served:
+        # the service published nothing: the store already holds exactly this
+        return out.done(checked, triples, changes, None, unchanged_as=served)
     return out.done(checked, triples, changes, path_published)
 
 
