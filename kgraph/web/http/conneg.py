@@ -84,6 +84,10 @@ class NotAcceptable(_NotAcceptable):
             f"(use Accept or format=...)."
         )
 
+    def get_headers(self, environ=None, scope=None):  # type: ignore[no-untyped-def]
+        """The answer depended on what the request accepted."""
+        return [*super().get_headers(environ, scope), ("Vary", "Accept")]
+
 
 def negotiate(
     request: Request,

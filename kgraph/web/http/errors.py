@@ -106,10 +106,10 @@ def handle_http_error(error: HTTPException) -> Response:
             detail = ""
         response = error_response(code, message, _english_detail(error, detail))
         for name, value in error.get_headers():
-            if name.lower() != "content-type":
+            if name.lower() == "vary":  # added to the error page's own
+                response.vary.update(v.strip() for v in value.split(","))
+            elif name.lower() != "content-type":
                 response.headers[name] = value
-    if code == 406:  # the answer depended on what the request accepted
-        response.vary.add("Accept")
     if code >= 500:
         cause = getattr(error, "cause", "") or error.description
         log.error("%s %s -> %d: %s; %s", escape(request.method), escape(request.path), code,
