@@ -798,3 +798,31 @@ def test_b_a_cold_server_under_a_crowd_answers_everything(store):
             statuses = list(pool.map(one, range(16)))
         assert "Traceback" not in url.log()
     assert statuses == [200] * 16, statuses
+
+
+def test_files_a_page_loads_in_parallel_are_not_unread_answers(store, tmp_path):
+    """A browser loads a page's large scripts at once: files the app answers with
+    whole (static assets, dumps) are sent from disk and never count as a client's
+    unread answers (a fresh clone's run once got 429 for the query page's script)."""
+    vendor = tmp_path / "vendor"
+    (vendor / "yasqe").mkdir(parents=True)
+    big = bytes(range(256)) * 4096  # 1 MiB, past the size that is spooled
+    (vendor / "yasqe" / "yasqe.min.js").write_bytes(big)
+    run_dir = tmp_path / "run"
+    with running_server("--store", str(store), "--workers", "1",
+                        env={"KGRAPH_VENDOR_DIR": str(vendor), "KGRAPH_RUN_DIR": str(run_dir)},
+                        ) as url:
+        held = [unread_request(url, "GET /vendor/yasqe/yasqe.min.js HTTP/1.1\r\nHost: x\r\n\r\n")
+                for _ in range(6)]
+        try:
+            assert [peek_status(sock) for sock in held] == [200] * 6
+            # sent from the file itself: nothing was copied to the spool
+            assert [p for p in (run_dir / "spool").rglob("*") if p.is_file()] == []
+        finally:
+            for sock in held:
+                sock.close()
+        whole = requests.get(url + "vendor/yasqe/yasqe.min.js", timeout=30)
+        assert whole.status_code == 200 and whole.content == big
+        part = requests.get(url + "vendor/yasqe/yasqe.min.js", timeout=30,
+                            headers={"Range": "bytes=10-19"})
+        assert part.status_code == 206 and part.content == big[10:20]

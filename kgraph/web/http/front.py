@@ -38,7 +38,7 @@ import asyncio
 import io
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -180,6 +180,7 @@ class RSGIFront:
             "wsgi.multithread": True,
             "wsgi.multiprocess": True,
             "wsgi.run_once": False,
+            "wsgi.file_wrapper": FileAnswer,
         }
         for name in scope.headers.keys():  # noqa: SIM118 - a mapping-like object
             if name == "content-length" or "_" in name:  # the body's length is set below;
@@ -217,6 +218,9 @@ class RSGIFront:
 
         result = self.app(environ, start_response)
         try:
+            on_disk = result.path() if isinstance(result, FileAnswer) else None
+            if on_disk is not None:  # a file (a dump, a static asset): granian sends it
+                return started[0], started[1], on_disk
             iterator = iter(result)
             first = next(iterator, None)  # the app may start the response only now
             if first is None:
@@ -238,6 +242,33 @@ class RSGIFront:
             return started[0], headers, path
         finally:
             _close(result)
+
+
+class FileAnswer:
+    """``wsgi.file_wrapper``: a file the app answers with whole (Werkzeug's
+    ``send_file``) is sent by granian from disk, as a spool file is: it pins no
+    memory and is not one of the client's answers to be taken (a page's large
+    scripts load in parallel).  A part of one (a range) is iterated as usual."""
+
+    def __init__(self, file: Any, block_size: int = CHUNK_BYTES) -> None:
+        self.file, self.block_size = file, block_size
+
+    def path(self) -> Path | None:
+        """The file's path when it is a regular file read from its start."""
+        name = getattr(self.file, "name", None)
+        try:
+            if isinstance(name, str) and self.file.tell() == 0 and Path(name).is_file():
+                return Path(name)
+        except (OSError, ValueError):
+            pass
+        return None
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self.file.read(self.block_size):
+            yield chunk
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def _check_headers(scope: Any) -> None:
