@@ -45,6 +45,7 @@ import traceback
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -303,10 +304,19 @@ class Follower:
     """The current snapshot of a store, opened read-only and re-opened when the
     ``current`` link moves: one ``readlink`` per use (a few µs; resolving the path
     costs ~90 µs), since snapshot names are never reused.  A handle is never shared
-    across a fork: a forked process opens its own."""
+    across a fork: a forked process opens its own.
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    With ``in_memory_up_to`` a snapshot of at most that many quads is read into an
+    in-memory store (once per snapshot), and :meth:`store` gives that copy: the same
+    engine answers from memory three to four times faster than from the on-disk
+    snapshot (the example queries: 0.5 ms against 1.7 ms each, measured with
+    ``bench``'s mix), and a page makes dozens of look-ups.  A larger snapshot is read
+    from disk.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, in_memory_up_to: int = 0) -> None:
         self.root = Path(root)
+        self.in_memory_up_to = in_memory_up_to
         self._lock = threading.Lock()
         self._opened: tuple[int, str, Path, ox.Store] | None = None  # pid, link, path, store
 
@@ -327,9 +337,21 @@ class Follower:
                 current = SnapshotStore(self.root).current()
                 if current is None:
                     raise FileNotFoundError(f"{self.root}: no published snapshot")
-                opened = (pid, str(link), current, ox.Store.read_only(str(current)))
+                opened = (pid, str(link), current, self._open(current))
                 self._opened = opened
             return opened[3]
+
+    def _open(self, snapshot: Path) -> ox.Store:
+        on_disk = ox.Store.read_only(str(snapshot))
+        if not self.in_memory_up_to:
+            return on_disk
+        quads = list(islice(on_disk.quads_for_pattern(None, None, None, None),
+                            self.in_memory_up_to + 1))
+        if len(quads) > self.in_memory_up_to:
+            return on_disk
+        in_memory = ox.Store()
+        in_memory.bulk_extend(quads)
+        return in_memory
 
     @property
     def snapshot(self) -> Path | None:

@@ -113,6 +113,25 @@ def test_the_lexer_takes_any_text(text):
     assert nesting_depth(text) >= 0
 
 
+KEYWORDISH = st.lists(st.sampled_from(
+    ["FROM", "from", "FrOm", "NAMED", "USING", "WITH", "with", "SERVICE", "LOAD", "SILENT",
+     "1FROM", "FROM:g", ":from", "<g>", "<http://h.example/>", "?x", " ", "\n", "# c\n",
+     "'s'", '"""', "{", "}", "SELECT", "ASK", "INSERT", "WHERE", "PREFIX p: <http://p/>",
+     "p:x", "\\u0046ROM", "_:from", "@from", "\u017F", "\u212A", "FRO", "M"]),
+    max_size=30).map(" ".join) | st.text(max_size=200)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(KEYWORDISH)
+def test_skipping_the_lexer_changes_no_analysis(text):
+    """``analyse(form=False)`` skips lexing a text without the letters of a recorded
+    keyword: its answer is the lexer's, the query form aside."""
+    full = analyse(text, base="http://example.org/")
+    quick = analyse(text, base="http://example.org/", form=False)
+    full.form = quick.form = None
+    assert quick == full
+
+
 BRACKETS = st.lists(st.sampled_from(["{", "}", "(", ")", "[", "]", " ", "?x", "1"]),
                     max_size=600).map("".join)
 

@@ -11,10 +11,8 @@ says what is wrong with it, if anything (``/health``).
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from collections.abc import Callable, Mapping
-from itertools import islice
 from typing import Any, Protocol
 
 import pyoxigraph as ox
@@ -25,8 +23,9 @@ from .remote import BackendError, BackendTimeout, BackendUnavailable, RemoteEngi
 from .results import Outcome
 from .sandbox import ENV_ALLOWED_HOSTS, ENV_ROLE, ENV_STORE, Limits, SandboxPool, pool_for
 
-#: Snapshots with more quads than this are read from disk by pages, not copied.
-MIRROR_MAX_QUADS = 500_000
+#: Snapshots with more quads than this are read from disk by pages, not copied
+#: into memory (500,000 quads take ~200 MB).
+PAGES_IN_MEMORY_UP_TO = 500_000
 
 
 class NotSupported(Exception):
@@ -69,13 +68,11 @@ class LocalBackend:
                  validation_memory: int, allowed_hosts: list[str],
                  env: Mapping[str, str]) -> None:
         self.root = root
-        self.follower = Follower(root)
+        self.follower = Follower(root, in_memory_up_to=PAGES_IN_MEMORY_UP_TO)
         self._pools = (executors, validators, query_memory, validation_memory)
         self._allowed_hosts = list(allowed_hosts)
         self._env = dict(env)
-        self._mirror: tuple[ox.Store, ox.Store] | None = None
         self._network: tuple[int, str] | None = None
-        self._lock = threading.Lock()
 
     # Reading -----------------------------------------------------------------
 
@@ -83,26 +80,9 @@ class LocalBackend:
         return self.follower.store()
 
     def reader(self) -> ox.Store:
-        """An in-memory copy of the snapshot when it is small (a page makes dozens of
-        look-ups; each costs microseconds in memory and a fraction of a millisecond on
-        disk), else the snapshot itself; remade when a new snapshot is published."""
-        source = self.store()
-        found = self._mirror
-        if found is not None and found[0] is source:
-            return found[1]
-        with self._lock:
-            found = self._mirror
-            if found is not None and found[0] is source:
-                return found[1]
-            quads = list(islice(source.quads_for_pattern(None, None, None, None),
-                                MIRROR_MAX_QUADS + 1))
-            if len(quads) > MIRROR_MAX_QUADS:
-                mirror = source
-            else:
-                mirror = ox.Store()
-                mirror.bulk_extend(quads)
-            self._mirror = (source, mirror)
-            return mirror
+        """The current snapshot: in memory when it is small (see
+        :class:`~kgraph.snapshots.Follower`), remade when a new one is published."""
+        return self.follower.store()
 
     def version(self) -> tuple[str, float]:
         snapshot = self.follower.snapshot

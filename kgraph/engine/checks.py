@@ -45,8 +45,9 @@ class Refusal(Exception):
 def check(text: str, *, kind: str, base: str | None, prefixes: Mapping[str, str] | None,
           allowed_hosts: Sequence[str], contained: bool,
           using: bool = False, graphs_under: str | None = None,
-          asked_graphs: Sequence[str] = ()) -> Analysis:
-    """The analysis of a text that may run, or :class:`Refusal`."""
+          asked_graphs: Sequence[str] = (), form: bool = True) -> Analysis:
+    """The analysis of a text that may run, or :class:`Refusal`; ``form=False`` when
+    the caller does not need the query form (:func:`analyse` may then skip lexing)."""
     kind_ja = "クエリ" if kind == "query" else "更新"
     if not text.strip():
         raise Refusal("sparql.empty", {"kind": kind, "kind_ja": kind_ja})
@@ -56,7 +57,7 @@ def check(text: str, *, kind: str, base: str | None, prefixes: Mapping[str, str]
                                   "limit": MAX_NESTING})
     if not contained and isolation.names_remote(text):
         raise Refusal("work.remote_unavailable")
-    analysis = analyse(text, base=base, prefixes=prefixes)
+    analysis = analyse(text, base=base, prefixes=prefixes, form=form)
     if using and analysis.has_using_or_with:
         raise Refusal("sparql.using_conflict")
     if graphs_under is not None:

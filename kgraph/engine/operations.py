@@ -45,6 +45,11 @@ def preload(role: str) -> None:
         import rdflib  # noqa: F401
 
 
+#: A query sandbox reads a snapshot of at most this many quads from memory (about
+#: 40 MB of its allowance, ``--query-memory``, at the most), a larger one from disk.
+QUERY_IN_MEMORY_UP_TO = 100_000
+
+
 @dataclass
 class Context:
     """The sandbox's state: its isolation and the snapshot store it follows."""
@@ -59,7 +64,7 @@ class Context:
         if self._follower is None:
             from ..snapshots import Follower
 
-            self._follower = Follower(self.root)
+            self._follower = Follower(self.root, in_memory_up_to=QUERY_IN_MEMORY_UP_TO)
         return self._follower.store()
 
 
@@ -162,7 +167,7 @@ def query(context: Context, header: dict[str, Any]) -> tuple[dict[str, Any], byt
         found = check(text, kind="query", base=header.get("base_iri"),
                       prefixes=header.get("prefixes"),
                       allowed_hosts=header.get("allowed_hosts", []),
-                      contained=_contained(context))
+                      contained=_contained(context), form=False)
     except Refusal as refusal:
         return refusal.header(), b""
     outcome = run_query(

@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 #: The front puts the client's address in ``REMOTE_ADDR`` (read once, here) and the
@@ -34,8 +35,10 @@ def client_address(remote: str, forwarded: str | None, hops: int) -> str:
     return values[-hops] or remote
 
 
+@functools.lru_cache(maxsize=4096)
 def client_key(address: str) -> str:
-    """Who a client is for its limits: its IPv4 address, or its IPv6 /64."""
+    """Who a client is for its limits: its IPv4 address, or its IPv6 /64 (remembered
+    for the last few thousand addresses: it is asked several times per request)."""
     try:
         parsed = ipaddress.ip_address(address.strip("[]").split("%")[0])
     except ValueError:

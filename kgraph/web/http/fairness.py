@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import hmac
 import os
@@ -75,6 +76,8 @@ class Fairness:
         self.per_client = dict(per_client)
         self._key = _secret(self.directory / "slot-key")
         self._process_share = threading.BoundedSemaphore(max(1, int(threads * WORK_SHARE)))
+        #: A client's bucket, remembered for the last few thousand clients.
+        self._bucket = functools.lru_cache(maxsize=4096)(self._bucket_of)
 
     @contextlib.contextmanager
     def slot(self, client: str, kind: str) -> Iterator[None]:
@@ -101,9 +104,12 @@ class Fairness:
             )
         return Slot(fd, self._process_share)
 
-    def _take(self, client: str, kind: str, limit: int) -> int | None:
+    def _bucket_of(self, client: str) -> int:
         digest = hmac.new(self._key, client_key(client).encode(), hashlib.sha256).digest()
-        bucket = int.from_bytes(digest[:8], "big") % BUCKETS
+        return int.from_bytes(digest[:8], "big") % BUCKETS
+
+    def _take(self, client: str, kind: str, limit: int) -> int | None:
+        bucket = self._bucket(client)
         for n in range(limit):
             path = self.directory / f"{kind}-{bucket}-{n}.lock"
             fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)

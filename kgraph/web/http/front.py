@@ -136,6 +136,8 @@ class RSGIFront:
         size = 0
         try:
             async with asyncio.timeout(self.body_timeout):
+                if not chunked:  # hyper reads no more than the length (at most the limit)
+                    return await proto()
                 async for chunk in proto:
                     size += len(chunk)
                     if size > limit:

@@ -371,13 +371,22 @@ def _negotiate(params: Params, offers: Sequence[str]) -> str:
     requested = _format_param(params) if params.has("format") else None
     if requested:
         return choose_format(requested, offers)
-    return _choose_for_accept(request.headers.get("Accept", ""), tuple(offers))
+    accept = request.headers.get("Accept", "")
+    chosen = _choose_for_accept(accept, tuple(offers))
+    if chosen is None:
+        raise NotAcceptable(offers, parse_accept_header(accept, MIMEAccept).to_header() or "*/*")
+    return chosen
 
 
 @functools.lru_cache(maxsize=256)
-def _choose_for_accept(accept: str, offers: tuple[str, ...]) -> str:
-    """The offer for an ``Accept`` header; clients send few distinct headers."""
-    return choose(parse_accept_header(accept, MIMEAccept), offers)
+def _choose_for_accept(accept: str, offers: tuple[str, ...]) -> str | None:
+    """The offer for an ``Accept`` header, ``None`` for none (clients send few distinct
+    headers, and a query's answer is negotiated for both kinds of form, one of which
+    the client often does not accept: that is remembered too)."""
+    try:
+        return choose(parse_accept_header(accept, MIMEAccept), offers)
+    except NotAcceptable:
+        return None
 
 
 def _negotiate_both(params: Params) -> tuple[str | None, str | None]:
