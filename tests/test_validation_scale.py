@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pyoxigraph as ox
 import pytest
 import rdflib
@@ -123,11 +125,24 @@ def test_engines_agree_on_the_shipped_data(shipped, shapes) -> None:
 
 @pytest.mark.skipif(not turbo_available(), reason="pyshacl-turbo is not installed")
 def test_engines_agree_on_a_municipality_with_errors(shapes) -> None:
-    quads = plant_errors(municipalities(2))
+    """A municipality with planted errors, cut to its first twelve entries (pySHACL
+    takes ~3 s on that and ~21 s on all of it; the cut leaves policies naming
+    entries that are gone: more results for the engines to agree on)."""
+    quads = [q for q in plant_errors(municipalities(2))
+             if _early(q.subject) and _early(q.object)]
     turbo = validate_quads(quads, shapes, engine="turbo")
     pyshacl = validate_quads(quads, shapes, engine="pyshacl")
     assert sorted_results(turbo) == sorted_results(pyshacl)
     assert turbo.count("Violation") >= 2
+
+
+_ENTRY_NUMBER = re.compile(r"/entry/(\d{3})")
+
+
+def _early(term: object) -> bool:
+    """Not a term of an entry after the twelfth (or its activities)."""
+    found = _ENTRY_NUMBER.search(getattr(term, "value", "") or "")
+    return found is None or int(found.group(1)) <= 12
 
 
 @pytest.mark.skipif(not turbo_available(), reason="pyshacl-turbo is not installed")

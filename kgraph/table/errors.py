@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from openpyxl.utils import get_column_letter
-
 
 @dataclass(frozen=True)
 class Where:
@@ -24,7 +22,13 @@ class Where:
 
     @property
     def column_letter(self) -> str | None:
-        return get_column_letter(self.column) if self.column else None
+        if not self.column:
+            return None
+        # openpyxl only here, when a column is named: importing it costs ~80 ms, and
+        # every upload's sandbox (a fresh process) imports this module.
+        from openpyxl.utils import get_column_letter
+
+        return get_column_letter(self.column)
 
     def text(self, lang: str) -> str:
         parts = []
