@@ -148,11 +148,27 @@ def _result_order(r: Result) -> tuple:
 
 
 def load_shapes(paths: Iterable[Path] | None = None) -> rdflib.Graph:
-    """The shapes graph (all ``shapes/*.ttl`` by default)."""
-    graph = rdflib.Graph()
-    for path in paths if paths is not None else shapes_files():
-        graph.parse(path, format="turtle")
+    """The shapes graph (all ``shapes/*.ttl`` by default), parsed once per process and
+    version of the files (an upload's sandbox needs it twice: to validate and to label
+    the report).  The graph is shared: nobody may change it."""
+    files = list(paths if paths is not None else shapes_files())
+    key = tuple((str(path), *_version(path)) for path in files)
+    graph = _SHAPES.get(key)
+    if graph is None:
+        graph = rdflib.Graph()
+        for path in files:
+            graph.parse(path, format="turtle")
+        _SHAPES.clear()  # one set of shapes at a time: tests load a few others
+        _SHAPES[key] = graph
     return graph
+
+
+_SHAPES: dict[tuple, rdflib.Graph] = {}
+
+
+def _version(path: Path) -> tuple[int, int]:
+    stat = Path(path).stat()
+    return stat.st_mtime_ns, stat.st_size
 
 
 ENGINES = ("turbo", "pyshacl")
