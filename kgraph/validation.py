@@ -26,12 +26,11 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, SH
-from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.sparql import Query
 
 from .dataset import to_rdflib
 from .sources import shapes_files
@@ -293,7 +292,11 @@ class _ParsedQueryGraph(rdflib.Graph):
 
 
 @functools.lru_cache(maxsize=1024)
-def _parsed_query(text: str, namespaces: tuple) -> Query:
+def _parsed_query(text: str, namespaces: tuple) -> Any:
+    # rdflib's SPARQL parser only here (pySHACL's path): building its grammar takes
+    # ~0.2 s, and every upload's sandbox, a fresh process, imports this module.
+    from rdflib.plugins.sparql import prepareQuery
+
     return prepareQuery(text, initNs=dict(namespaces))
 
 

@@ -40,9 +40,15 @@ def preload(role: str) -> None:
 
     if role == "remote":
         import requests  # noqa: F401
-    if role == "validation":
-        import pyshacl  # noqa: F401
+    if role == "validation":  # the engine that will run (pySHACL alone costs ~250 ms)
         import rdflib  # noqa: F401
+
+        from ..validation import shacl_engine
+
+        if shacl_engine() == "turbo":
+            import pyshacl_turbo  # noqa: F401
+        else:
+            import pyshacl  # noqa: F401
 
 
 #: A query sandbox reads a snapshot of at most this many quads from memory (about
