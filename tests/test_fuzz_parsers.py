@@ -121,7 +121,7 @@ KEYWORDISH = st.lists(st.sampled_from(
     max_size=30).map(" ".join) | st.text(max_size=200)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(KEYWORDISH)
 def test_skipping_the_lexer_changes_no_analysis(text):
     """``analyse(form=False)`` skips lexing a text without the letters of a recorded
