@@ -104,7 +104,7 @@ class LocalBackend:
                                                           address_space=4 * query_memory))
             return SandboxPool(validators, env, Limits(
                 memory=validation_memory, address_space=validation_memory, set_aside=False,
-                fresh_each_time=True))
+                retire_above=validation_memory // 8))
 
         return pool_for(f"{role}:{self.root}", make)
 

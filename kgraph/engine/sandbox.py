@@ -100,8 +100,10 @@ class Limits:
     address_space: int = 0
     #: Set long work aside (queries), or keep it in its place (validation).
     set_aside: bool = True
-    #: Replace a sandbox after every piece of work (work that leaves memory behind).
-    fresh_each_time: bool = False
+    #: Replace a sandbox whose own memory is above this many bytes after a piece of
+    #: work (0: never): work that leaves memory behind (rdflib and pySHACL keep some)
+    #: does not pile up, and the next piece keeps nearly all of its allowance.
+    retire_above: int = 0
 
 
 class Sandbox:
@@ -307,7 +309,8 @@ class SandboxPool:
             raise
         if long_running:  # replaced already (and maybe demoted for good): end it
             self._end_aside(sandbox)
-        elif demoted or limits.fresh_each_time:
+        elif demoted or (limits.retire_above
+                         and sandbox.private_memory() > limits.retire_above):
             self._retire(sandbox)
         else:
             self._idle.put(sandbox)
