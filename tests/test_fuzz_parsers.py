@@ -86,6 +86,14 @@ def test_any_accept_header_gives_an_offer_or_406(header, offers):
     assert chosen in offers
 
 
+@pytest.mark.parametrize("header", ["application/sparql-results+json, CSV", "text/turtle, csv",
+                                    "CSV, text/turtle;q=0.5", "json, application/json"])
+@pytest.mark.parametrize("offers", [RESULT_TYPES, RDF_TYPES])
+def test_a_format_name_in_accept_is_no_offer(header, offers):
+    """Found by the property above: a short name beside a media type was a 500."""
+    test_any_accept_header_gives_an_offer_or_406.hypothesis.inner_test(header, offers)
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.sampled_from(SHORT_NAMES) | st.sampled_from(MEDIA_TYPES) | st.text(max_size=30),
        offer_lists)

@@ -170,6 +170,14 @@ def test_not_acceptable(small: ServerURL) -> None:
     assert get(small, SELECT, format="nonsense").status_code == 406
 
 
+def test_a_format_name_beside_a_media_type_in_accept_is_ignored(small: ServerURL) -> None:
+    """``Accept: text/turtle, CSV`` was a 500 (Werkzeug took ``csv`` for an offer)."""
+    assert get(small, CONSTRUCT, "text/turtle, CSV").headers["Content-Type"].startswith(
+        "text/turtle")
+    assert get(small, SELECT, "text/turtle, CSV").status_code == 406
+    assert get(small, SELECT, "CSV, application/sparql-results+json;q=0.5").status_code == 200
+
+
 def test_row_cap_is_announced(small: ServerURL) -> None:
     everything = "SELECT ?s ?v WHERE { ?s <http://example.org/value> ?v }"
     for accept in ("application/sparql-results+json", "text/tab-separated-values", "text/csv",

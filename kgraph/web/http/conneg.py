@@ -134,11 +134,14 @@ def without_parameters(accept: MIMEAccept) -> MIMEAccept:
 
 
 def aliases_for(asked: Iterable[str], offers: Sequence[str]) -> dict[str, str]:
-    """The asked media types that name one of ``offers`` by another name."""
+    """The asked media types that name one of ``offers`` by another name.  A value
+    of ``Accept`` that is not a media type (``csv``: a ``format`` name) names
+    nothing: Werkzeug would take it as an offer and fail on it (a 500 that a
+    property test found)."""
     found = {}
     for value in asked:
         key = value.strip().lower()
-        if key not in offers and "*" not in key:
+        if "/" in key and key not in offers and "*" not in key:
             target = canonical(key, offers)
             if target is not None:
                 found[key] = target
