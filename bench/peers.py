@@ -61,6 +61,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rounds", type=int, default=2,
                    help="rounds; each starts every server afresh, in turn, so that load "
                    "from other processes on the machine falls on all of them (2)")
+    p.add_argument("--only", metavar="KIND",
+                   choices=["lookup", "example", "aggregate", "construct", "describe"],
+                   help="send only the requests of one kind (issue 12's one-resource "
+                   "lookup target: --only lookup)")
     p.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
     p.set_defaults(run=run)
 
@@ -183,6 +187,8 @@ def run(args: argparse.Namespace) -> int:
         mix_store = ox.Store()
         mix_store.bulk_extend(quads)
         mix = build_mix(mix_store, base)
+        if args.only:
+            mix = Mix([r for r in mix.requests if r.kind == args.only])
         what = "shipped dataset" if not args.data else ", ".join(args.data)
         print(f"data: {what}, {len(quads)} quads; gate {timings['gate_s']:.2f} s; "
               f"mix: {len(mix.requests)} requests {mix.counts()}")
