@@ -148,3 +148,18 @@ def test_a_sandbox_is_kept_while_its_memory_is_below_the_line(retire_above, kept
     finally:
         pool.close()
     assert len(pids) == (1 if kept else 3)
+
+
+def test_a_sandbox_whose_work_failed_inside_is_replaced():
+    """Work that raised in the sandbox (here an unknown operation) leaves it in an
+    unknown state: the next piece of work gets a fresh one, even under the line."""
+    pool = SandboxPool(1, {**os.environ, ENV_STORE: temporary_store([])},
+                       Limits(retire_above=1 << 40, set_aside=False))
+    try:
+        first = pool.call({"op": "ping"}, budget=30)[0]["pong"]
+        failed = pool.call({"op": "no-such-operation"}, budget=30)[0]
+        after = pool.call({"op": "ping"}, budget=30)[0]["pong"]
+    finally:
+        pool.close()
+    assert failed["error"] == "internal"
+    assert after != first

@@ -202,6 +202,10 @@ class Sandbox:
             threading.Thread(target=self.proc.wait, daemon=True).start()
 
 
+#: Answers of work that failed inside its sandbox (an allocation refused, an exception):
+#: that sandbox is replaced, not given the next piece of work in an unknown state.
+FAILED_INSIDE = frozenset({"memory", "internal"})
+
 #: Ordinary queries take milliseconds; a slow one on a busy machine a second.
 SET_ASIDE_AFTER = 0.5
 DEMOTE_AFTER = 2.0
@@ -309,8 +313,8 @@ class SandboxPool:
             raise
         if long_running:  # replaced already (and maybe demoted for good): end it
             self._end_aside(sandbox)
-        elif demoted or (limits.retire_above
-                         and sandbox.private_memory() > limits.retire_above):
+        elif (demoted or answer[0].get("error") in FAILED_INSIDE
+              or (limits.retire_above and sandbox.private_memory() > limits.retire_above)):
             self._retire(sandbox)
         else:
             self._idle.put(sandbox)
