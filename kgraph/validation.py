@@ -151,7 +151,7 @@ def load_shapes(paths: Iterable[Path] | None = None) -> rdflib.Graph:
     version of the files (an upload's sandbox needs it twice: to validate and to label
     the report).  The graph is shared: nobody may change it."""
     files = list(paths if paths is not None else shapes_files())
-    key = tuple((str(path), *_version(path)) for path in files)
+    key = shapes_version(files)
     graph = _SHAPES.get(key)
     if graph is None:
         graph = rdflib.Graph()
@@ -165,9 +165,14 @@ def load_shapes(paths: Iterable[Path] | None = None) -> rdflib.Graph:
 _SHAPES: dict[tuple, rdflib.Graph] = {}
 
 
-def _version(path: Path) -> tuple[int, int]:
-    stat = Path(path).stat()
-    return stat.st_mtime_ns, stat.st_size
+def shapes_version(paths: Iterable[Path] | None = None) -> tuple:
+    """The shapes files as they are now (path, modification time, size): what a cache
+    of anything made from them is keyed by."""
+    found = []
+    for path in paths if paths is not None else shapes_files():
+        stat = Path(path).stat()
+        found.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(found)
 
 
 ENGINES = ("turbo", "pyshacl")

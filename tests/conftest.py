@@ -117,29 +117,29 @@ def small_data(tmp_path_factory) -> str:
     return str(path)
 
 
-#: The test files that take longest, longest first (seconds, each run alone on the
-#: 2-core machine: ``python -m pytest tests/FILE``): they are collected first.  Under
+#: The test files that take longest, longest first (as measured on the 2-core machine,
+#: each run alone: ``time python -m pytest tests/FILE``): they are collected first.  Under
 #: ``make test`` each file stays on one xdist worker, and files are handed out in
 #: collection order, so a long file that came last alphabetically was a tail the
 #: other workers waited out.  A file missing here runs after these, in its own order.
 LONGEST_FILES = (
-    "test_hostile_findings.py",  # 62 s
-    "test_hostile_second.py",  # 54 s
-    "test_hostile_uploads.py",  # 52 s
-    "test_hostile_http.py",  # 48 s
-    "test_faults.py",  # 33 s
-    "test_browser_query.py",  # 31 s
-    "test_validation_scale.py",  # 26 s
-    "test_shapes.py",  # 23 s
-    "test_staff_faults.py",  # 23 s
-    "test_hostile_runaway.py",  # 21 s
-    "test_staff_browser.py",  # 19 s
-    "test_virtuoso_backend.py",  # 18 s
-    "test_fuzz_parsers.py",  # 18 s
-    "test_browser_reports.py",  # 17 s
-    "test_hostile_spellings.py",  # 17 s
-    "test_staff_api.py",  # 16 s
-    "test_w3c_protocol.py",  # 15 s
+    "test_hostile_findings.py",
+    "test_hostile_second.py",
+    "test_hostile_uploads.py",
+    "test_hostile_http.py",
+    "test_faults.py",
+    "test_browser_query.py",
+    "test_validation_scale.py",
+    "test_shapes.py",
+    "test_staff_faults.py",
+    "test_hostile_runaway.py",
+    "test_staff_browser.py",
+    "test_virtuoso_backend.py",
+    "test_fuzz_parsers.py",
+    "test_browser_reports.py",
+    "test_hostile_spellings.py",
+    "test_staff_api.py",
+    "test_w3c_protocol.py",
 )
 
 

@@ -38,6 +38,7 @@ from ...iris import (
 from ...sources import shapes_files
 from ...terms import compact
 from ...validation import _path as shacl_path
+from ...validation import shapes_version
 from ..http.language import get_lang
 from ..http.pages import html_page
 from ..state import AppState, current_state
@@ -332,10 +333,6 @@ def _cached(key: tuple, build):
     return value
 
 
-def _shapes_key() -> tuple:
-    return tuple((str(p), p.stat().st_mtime_ns) for p in shapes_files())
-
-
 # ---------------------------------------------------------------------------
 # Routes
 # ---------------------------------------------------------------------------
@@ -349,7 +346,7 @@ def _serve(kind: str, path: str, suffix: str | None) -> Response:
             raise NotFound()
     else:
         media = rdfmedia.negotiate(html=True)
-    version = data_version(state).tag if kind == "ontology" else _shapes_key()
+    version = data_version(state).tag if kind == "ontology" else shapes_version()
     triples = _cached((kind, "rdf", version), lambda: (
         ontology_triples(state) if kind == "ontology" else shapes_triples()))
     page = f"{request.script_root}/{path}"
