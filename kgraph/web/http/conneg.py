@@ -19,12 +19,14 @@ Usage::
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 
 import pyoxigraph as ox
 from flask import Request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import NotAcceptable as _NotAcceptable
+from werkzeug.http import parse_accept_header
 
 from ...formats import DATASET_FORMATS, GRAPH_FORMATS, RDF_FORMATS, RESULT_FORMATS, find, media_type
 
@@ -106,7 +108,25 @@ def negotiate(
         )
         if requested:
             return choose_format(requested, offers)
-    return choose(request.accept_mimetypes, offers)
+    return choose_for_header(request.headers.get("Accept", ""), offers)
+
+
+def choose_for_header(accept: str, offers: Sequence[str]) -> str:
+    """:func:`choose` for an ``Accept`` header as sent, remembered per header and
+    offers (clients send few distinct headers; that nothing is acceptable is
+    remembered too: a query's answer is negotiated for both kinds of form)."""
+    chosen = _remembered_choice(accept, tuple(offers))
+    if chosen is None:  # raises NotAcceptable, naming what was asked
+        return choose(parse_accept_header(accept, MIMEAccept), offers)
+    return chosen
+
+
+@functools.lru_cache(maxsize=256)
+def _remembered_choice(accept: str, offers: tuple[str, ...]) -> str | None:
+    try:
+        return choose(parse_accept_header(accept, MIMEAccept), offers)
+    except NotAcceptable:
+        return None
 
 
 FORM = "application/x-www-form-urlencoded"

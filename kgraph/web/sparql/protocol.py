@@ -34,7 +34,6 @@ carries ``X-SPARQL-MaxRows``.
 from __future__ import annotations
 
 import codecs
-import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -42,8 +41,6 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
 
 from ...engine.results import Dataset, Outcome
 from ...iris import PREFIXES
@@ -55,7 +52,7 @@ from ..http.conneg import (
     RDF_TYPES,
     RESULT_TYPES,
     NotAcceptable,
-    choose,
+    choose_for_header,
     choose_format,
 )
 from ..http.errors import ApiError
@@ -371,22 +368,7 @@ def _negotiate(params: Params, offers: Sequence[str]) -> str:
     requested = _format_param(params) if params.has("format") else None
     if requested:
         return choose_format(requested, offers)
-    accept = request.headers.get("Accept", "")
-    chosen = _choose_for_accept(accept, tuple(offers))
-    if chosen is None:
-        raise NotAcceptable(offers, parse_accept_header(accept, MIMEAccept).to_header() or "*/*")
-    return chosen
-
-
-@functools.lru_cache(maxsize=256)
-def _choose_for_accept(accept: str, offers: tuple[str, ...]) -> str | None:
-    """The offer for an ``Accept`` header, ``None`` for none (clients send few distinct
-    headers, and a query's answer is negotiated for both kinds of form, one of which
-    the client often does not accept: that is remembered too)."""
-    try:
-        return choose(parse_accept_header(accept, MIMEAccept), offers)
-    except NotAcceptable:
-        return None
+    return choose_for_header(request.headers.get("Accept", ""), offers)
 
 
 def _negotiate_both(params: Params) -> tuple[str | None, str | None]:
