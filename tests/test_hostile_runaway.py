@@ -23,6 +23,7 @@ from kgraph.engine.sandbox import (
     BudgetExceeded,
     Limits,
     MemoryExceeded,
+    SandboxCrashed,
     SandboxPool,
 )
 from kgraph.iris import PREFIXES
@@ -118,7 +119,10 @@ def shipped_store(tmp_path_factory):
 def test_a_query_over_its_memory_allowance_is_stopped(shipped_store):
     """Sorting a cartesian product of the shipped data took 2.5 GB within 5 s; an
     executor over its allowance is killed and the query answered like one over its
-    budget (the endpoint's 503 with its own message)."""
+    budget (the endpoint's 503 with its own message).  The parent looks every 0.1 s;
+    when it is starved of CPU (a fresh-clone CI run once), the kernel's cap on the
+    sandbox's address space refuses an allocation first and the engine aborts (the
+    endpoint's 422 "the engine stopped"): stopped either way, and the pool recovers."""
     pool = SandboxPool(1, {**os.environ, ENV_STORE: str(shipped_store)},
                        Limits(memory=200 << 20, address_space=800 << 20))
     try:
@@ -129,8 +133,10 @@ def test_a_query_over_its_memory_allowance_is_stopped(shipped_store):
             "prefixes": PREFIXES,
             "text": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f",
         }
-        with pytest.raises(MemoryExceeded):
+        with pytest.raises((MemoryExceeded, SandboxCrashed)) as stopped:
             pool.call(message, budget=60)
+        if isinstance(stopped.value, SandboxCrashed):
+            assert "died of SIG" in str(stopped.value)
         small = dict(message, text="SELECT * WHERE { ?s ?p ?o } LIMIT 3")
         assert pool.call(small, budget=30)[0]["status"] == 200
     finally:
