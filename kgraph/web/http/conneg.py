@@ -115,18 +115,20 @@ def choose_for_header(accept: str, offers: Sequence[str]) -> str:
     """:func:`choose` for an ``Accept`` header as sent, remembered per header and
     offers (clients send few distinct headers; that nothing is acceptable is
     remembered too: a query's answer is negotiated for both kinds of form)."""
-    chosen = _remembered_choice(accept, tuple(offers))
-    if chosen is None:  # raises NotAcceptable, naming what was asked
-        return choose(parse_accept_header(accept, MIMEAccept), offers)
+    chosen, asked = _remembered_choice(accept, tuple(offers))
+    if chosen is None:
+        raise NotAcceptable(offers, asked)
     return chosen
 
 
 @functools.lru_cache(maxsize=256)
-def _remembered_choice(accept: str, offers: tuple[str, ...]) -> str | None:
+def _remembered_choice(accept: str, offers: tuple[str, ...]) -> tuple[str | None, str]:
+    """The offer chosen, or ``None`` and what was asked (as :class:`NotAcceptable`
+    repeats it)."""
     try:
-        return choose(parse_accept_header(accept, MIMEAccept), offers)
-    except NotAcceptable:
-        return None
+        return choose(parse_accept_header(accept, MIMEAccept), offers), ""
+    except NotAcceptable as refusal:
+        return None, refusal.asked
 
 
 FORM = "application/x-www-form-urlencoded"
