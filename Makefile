@@ -62,7 +62,7 @@ serve: setup
 # pytest worker imports every test module, and without .pyc files each compiles its
 # sources again (collection alone took 6.7 s of CPU instead of 2.7 s per worker).
 test: setup system-deps
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 4 --dist loadfile
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 3 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
