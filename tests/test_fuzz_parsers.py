@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
@@ -131,6 +131,11 @@ KEYWORDISH = st.lists(st.sampled_from(
 
 @settings(max_examples=500, deadline=None)
 @given(KEYWORDISH)
+# Letters that are not ASCII but whose upper case is (the lexer upper-cases words):
+# the long s and the dotless i, glued into keywords (a break found by hand).
+@example("SELECT * { \u017FERVICE <http://example.org/x> { ?s ?p ?o } }")
+@example("INSERT DATA {} ; U\u017FING <http://g/> W\u0131TH <http://g/>")
+@example("LOAD \u017Filent")
 def test_skipping_the_lexer_changes_no_analysis(text):
     """``analyse(form=False)`` skips lexing a text without the letters of a recorded
     keyword: its answer is the lexer's, the query form aside."""
