@@ -54,9 +54,12 @@ serve: setup
 	@test -e $(STORE)/current || $(BIN)/kgraph load --store $(STORE)
 	$(BIN)/python server.py --store $(STORE) --staff-accounts var/staff-accounts
 
-# Four pytest workers on the two cores of the reference machine: most of a test waits on a
-# server, a sandbox or a budget.  Each test file stays on one worker, in order (module
-# fixtures keep state: a store that tests publish into one after the other).
+# Three pytest workers on the two cores of the reference machine: the suite is bound by CPU
+# (the machine 1-4% idle with three or more), and three overlap the waits on servers,
+# sandboxes and budgets without the contention of more (measured the same hour: 258 and
+# 255 s with three, 263-286 s with four, 293 s with six, 286 s with two).  Each test file
+# stays on one worker, in order (module fixtures keep state: a store that tests publish
+# into one after the other).
 # Bytecode is written even where the environment says not to (PYTHONDONTWRITEBYTECODE):
 # the suite starts hundreds of Python processes (servers, sandboxes, the CLI) and each
 # pytest worker imports every test module, and without .pyc files each compiles its
