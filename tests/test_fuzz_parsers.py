@@ -48,6 +48,7 @@ from kgraph.web.http.conneg import (
     RESULT_TYPES,
     NotAcceptable,
     choose,
+    choose_for_header,
     choose_format,
 )
 from kgraph.web.http.errors import ApiError
@@ -84,6 +85,23 @@ def test_any_accept_header_gives_an_offer_or_406(header, offers):
         assert error.code == 406
         return
     assert chosen in offers
+
+
+@settings(max_examples=300, deadline=None)
+@given(accept_headers | st.text(min_size=190, max_size=400), offer_lists)
+def test_a_remembered_choice_is_the_choice_made_afresh(header, offers):
+    """``choose_for_header`` remembers choices and refusals per header: the first and
+    the remembered answer are what ``choose`` says, refusals with the same message."""
+    try:
+        expected: object = choose(parse_accept_header(header, MIMEAccept), offers)
+    except NotAcceptable as error:
+        expected = error.description
+    for _ in range(2):
+        try:
+            got: object = choose_for_header(header, offers)
+        except NotAcceptable as error:
+            got = error.description
+        assert got == expected
 
 
 @pytest.mark.parametrize("header", ["application/sparql-results+json, CSV", "text/turtle, csv",
