@@ -33,11 +33,13 @@ from kgraph.config import DEFAULT_BASE, Config
 from kgraph.service import prepare
 from kgraph.snapshots import SnapshotStore
 
+from .ceilings import NAMES as CEILINGS
 from .load import LoadResult, Sequential, run_sequential, run_wrk, wrk_path
 from .mix import Mix, build_mix
 from .report import mib, ratio, table
 from .servers import (
     Running,
+    ceiling_server,
     kgraph_server,
     oxigraph_server,
     rdflib_endpoint_server,
@@ -51,7 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("peers", help="kgraph vs oxigraph serve-read-only vs rdflib-endpoint")
     add_load_options(p)
     p.add_argument("--servers", default="kgraph,oxigraph,rdflib-endpoint",
-                   help="comma-separated subset of kgraph,oxigraph,rdflib-endpoint")
+                   help="comma-separated subset of kgraph,oxigraph,rdflib-endpoint and the "
+                   f"ceilings of bench/ceilings.py ({','.join(CEILINGS)})")
     p.add_argument("--workers", type=int, default=2, help="kgraph server worker processes (2)")
     p.add_argument("--executors", type=int, default=None,
                    help="kgraph query executors per worker (server default)")
@@ -199,6 +202,7 @@ def run(args: argparse.Namespace) -> int:
                                     executors=args.executors, base=base),
             "oxigraph": oxigraph_server(paths["oxigraph_store"]),
             "rdflib-endpoint": rdflib_endpoint_server(paths["nquads"]),
+            **{name: ceiling_server(name, paths["kgraph_store"]) for name in CEILINGS},
         }
         rounds: dict[str, list[Measured]] = {name: [] for name in names}
         for number in range(1, max(1, args.rounds) + 1):
@@ -237,7 +241,7 @@ def render(results: list[Measured], args: argparse.Namespace) -> str:
     kg = by_name.get("kgraph")
     if kg:
         out.append("")
-        for peer in ("oxigraph", "rdflib-endpoint"):
+        for peer in ("oxigraph", "rdflib-endpoint", *CEILINGS):
             other = by_name.get(peer)
             if other is None:
                 continue
@@ -249,6 +253,14 @@ def render(results: list[Measured], args: argparse.Namespace) -> str:
                 f"cold start {ratio(kg.cold_start_s, other.cold_start_s)}, "
                 f"peak PSS {ratio(kg.peak_pss_kib, other.peak_pss_kib)}"
             )
+    oxigraph = by_name.get("oxigraph")
+    for name in CEILINGS:  # what the targets are measured against
+        ceiling = by_name.get(name)
+        if ceiling and oxigraph:
+            cpu = ratio(ceiling.cpu_ms_per_request, oxigraph.cpu_ms_per_request)
+            out.append(f"{name}/oxigraph: throughput "
+                       f"{ratio(ceiling.load.throughput, oxigraph.load.throughput)}, "
+                       f"CPU/request {cpu}")
     kinds = sorted({k for m in results for k in m.sequential.by_kind()})
     rows = [["sequential median (ms) by kind", *[m.name for m in results]]]
     for kind in kinds:

@@ -292,3 +292,13 @@ def rdflib_endpoint_server(nquads: str) -> Server:
         [tool("rdflib-endpoint"), "serve", nquads, "--host", "127.0.0.1", "--port", "{port}"],
         "/",
     )
+
+
+def ceiling_server(name: str, store: str) -> Server:
+    """One of :mod:`bench.ceilings`' Flask apps under granian, reading kgraph's snapshot
+    store."""
+    from .ceilings import ENV_STORE, server_command
+
+    env = {k: "" for k in os.environ if k.startswith("KGRAPH_")}
+    env.update({ENV_STORE: store, "PYTHONPATH": str(ROOT)})
+    return Server(name, server_command(name), "/sparql", env=env)
