@@ -154,13 +154,40 @@ KEYWORDISH = st.lists(st.sampled_from(
 @example("SELECT * { \u017FERVICE <http://example.org/x> { ?s ?p ?o } }")
 @example("INSERT DATA {} ; U\u017FING <http://g/> W\u0131TH <http://g/>")
 @example("LOAD \u017Filent")
+@example("SELECT * FROM <http://g/> WHERE { ?s ?p ?o } # with")
+@example("SELECT * WHERE { ?s ?p ?o } # entries with a place, from the plan")
 def test_skipping_the_lexer_changes_no_analysis(text):
     """``analyse(form=False)`` skips lexing a text without the letters of a recorded
-    keyword: its answer is the lexer's, the query form aside."""
-    full = analyse(text, base="http://example.org/")
-    quick = analyse(text, base="http://example.org/", form=False)
-    full.form = quick.form = None
-    assert quick == full
+    keyword: its answer is the lexer's, the query form aside - for an update and for
+    a query (whose USING and WITH are not recorded)."""
+    for update in (True, False):
+        full = analyse(text, base="http://example.org/", update=update)
+        quick = analyse(text, base="http://example.org/", form=False, update=update)
+        full.form = quick.form = None
+        assert quick == full
+
+
+def test_a_query_saying_with_in_a_comment_is_not_lexed(monkeypatch):
+    """The example queries say "with" in their comments; run as queries they are not
+    lexed for it (USING and WITH belong to updates), and an update still is."""
+    from kgraph.engine import sparql_text
+    from kgraph.examples import load_examples
+
+    lexed = []
+    real = sparql_text.tokens
+    monkeypatch.setattr(sparql_text, "tokens", lambda text: lexed.append(text) or real(text))
+    text = "SELECT * WHERE { ?s ?p ?o } # entries with a leading project"
+    assert analyse(text, form=False, update=False) == sparql_text.Analysis()
+    assert lexed == []
+    assert not analyse(text, form=False, update=True).has_using_or_with
+    assert lexed == [text]
+    skipped = [e.name for e in load_examples()
+               if "WITH" in e.text.upper() and "FROM" not in e.text.upper()]
+    lexed.clear()
+    for query in load_examples():
+        if query.name in skipped:
+            analyse(query.text, form=False, update=False)
+    assert skipped and lexed == []
 
 
 BRACKETS = st.lists(st.sampled_from(["{", "}", "(", ")", "[", "]", " ", "?x", "1"]),

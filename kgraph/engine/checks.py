@@ -57,7 +57,8 @@ def check(text: str, *, kind: str, base: str | None, prefixes: Mapping[str, str]
                                   "limit": MAX_NESTING})
     if not contained and isolation.names_remote(text):
         raise Refusal("work.remote_unavailable")
-    analysis = analyse(text, base=base, prefixes=prefixes, form=form)
+    analysis = analyse(text, base=base, prefixes=prefixes, form=form,
+                       update=kind == "update")
     if using and analysis.has_using_or_with:
         raise Refusal("sparql.using_conflict")
     if graphs_under is not None:

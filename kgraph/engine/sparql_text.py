@@ -159,13 +159,15 @@ QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
 
 #: Keywords the analysis records (all but the query form), upper-cased as the lexer
-#: upper-cases a word (:attr:`Token.keyword`).
+#: upper-cases a word (:attr:`Token.keyword`); of a query, all but those only an update
+#: has (the example queries say "with" in their comments, and were lexed for it).
 _RECORDED = re.compile(r"FROM|USING|WITH|SERVICE|LOAD")
+_RECORDED_IN_QUERY = re.compile(r"FROM|SERVICE|LOAD")
 
 
 def analyse(
     text: str, base: str | None = None, prefixes: Mapping[str, str] | None = None,
-    *, form: bool = True,
+    *, form: bool = True, update: bool = True,
 ) -> Analysis:
     """Scan a query or update; IRIs of SERVICE/LOAD are resolved like Oxigraph does.
 
@@ -174,9 +176,10 @@ def analyse(
     the sandbox's time for them).  The lexer takes a word's upper case for its keyword,
     and the upper case of a text holds that of each of its words, so nothing the lexer
     would record is skipped - ``\u017fERVICE`` (a long s) included, though Oxigraph
-    reads keywords in ASCII only.
+    reads keywords in ASCII only.  With ``update=False`` (the text runs as a query)
+    ``USING`` and ``WITH`` are not recorded: only an update has them.
     """
-    if not form and _RECORDED.search(text.upper()) is None:
+    if not form and (_RECORDED if update else _RECORDED_IN_QUERY).search(text.upper()) is None:
         return Analysis()
     result = Analysis()
     declared = dict(prefixes or {})
@@ -202,7 +205,7 @@ def analyse(
             target = toks[i + 2] if named and i + 2 < len(toks) else nxt
             iri = _remote("FROM", target, base, declared).iri
             (result.from_named if named else result.from_graphs).append(iri)
-        elif kw in ("USING", "WITH"):
+        elif kw in ("USING", "WITH") and update:
             result.has_using_or_with = True
         elif kw in ("SERVICE", "LOAD"):
             j = i + 1
