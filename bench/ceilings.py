@@ -46,9 +46,11 @@ def answer(store: ox.Store, text: str) -> tuple[bytes, str]:
 
 
 def _store() -> ox.Store:
+    """The current snapshot, read as a query sandbox reads it."""
+    from kgraph.engine.operations import QUERY_IN_MEMORY_UP_TO
     from kgraph.snapshots import Follower
 
-    return Follower(os.environ[ENV_STORE], in_memory_up_to=100_000).store()
+    return Follower(os.environ[ENV_STORE], in_memory_up_to=QUERY_IN_MEMORY_UP_TO).store()
 
 
 def _flask(run: Any) -> Any:
@@ -94,15 +96,17 @@ def sandboxed_app() -> Any:
 
 
 def fronted_app() -> Any:
-    """``flask-fronted`` (a granian RSGI factory)."""
+    """``flask-fronted`` (a granian RSGI factory), with a spool of its own for large
+    answers, as a kgraph worker has (beside the store: removed with the bench's data)."""
+    from pathlib import Path
+
     from kgraph.web.http.front import RSGIFront
+    from kgraph.web.http.spool import Spool
 
-    class NoSpool:
-        def refusal(self, client: str) -> None:
-            return None
-
+    beside = Path(os.environ[ENV_STORE]).parent / f"ceiling-spool-{os.getpid()}"
+    spool = Spool(beside, budget=1 << 30, per_client=64)
     return RSGIFront(sandboxed_app(), threads=8, body_timeout=10,
-                     body_limit=lambda *_: 1 << 20, spool=NoSpool())  # type: ignore[arg-type]
+                     body_limit=lambda *_: 1 << 20, spool=spool)
 
 
 def child() -> None:
